@@ -1,0 +1,38 @@
+"""Applies the user's preferences to each request: theme, time zone and language."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+
+from apps.accounts.models import Profile, Theme
+
+
+class UserPreferencesMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        theme = request.COOKIES.get(settings.THEME_COOKIE_NAME, Theme.SYSTEM)
+        if request.user.is_authenticated:
+            profile = Profile.objects.filter(user=request.user).only(
+                "theme", "time_zone", "language"
+            ).first()
+            if profile is not None:
+                theme = profile.theme
+                try:
+                    timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                    timezone.deactivate()
+                if profile.language:
+                    translation.activate(profile.language)
+                    request.LANGUAGE_CODE = translation.get_language()
+        request.theme = theme if theme in Theme.values else Theme.SYSTEM  # type: ignore[attr-defined]
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,79 @@
+"""Readiness checks of the servers the process depends on; each returns None or a reason."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_cache() -> None:
+    key = f"readyz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", timeout=10)
+    if cache.get(key) != "ok":
+        raise RuntimeError("cache did not return the value just stored")
+    cache.delete(key)
+
+
+async def _channel_layer_roundtrip() -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer configured")
+    channel = await layer.new_channel("readyz.")
+    await layer.send(channel, {"type": "readyz.ping"})
+    message = await asyncio.wait_for(
+        layer.receive(channel), timeout=settings.HEALTH_CHECK_TIMEOUT_SECONDS
+    )
+    if message.get("type") != "readyz.ping":
+        raise RuntimeError("channel layer returned another message")
+
+
+def check_channel_layer() -> None:
+    async_to_sync(_channel_layer_roundtrip)()
+
+
+def check_broker() -> None:
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT_SECONDS)
+
+
+def readiness_checks() -> dict[str, Callable[[], None]]:
+    checks: dict[str, Callable[[], None]] = {
+        "database": check_database,
+        "cache": check_cache,
+        "channel_layer": check_channel_layer,
+    }
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        checks["broker"] = check_broker
+    return checks
+
+
+def run_checks() -> dict[str, str]:
+    """Run every check; the value is "ok" or "fail" (details go to the log, not the client)."""
+    results: dict[str, str] = {}
+    for name, check in readiness_checks().items():
+        try:
+            check()
+        except Exception:
+            logger.exception("readiness check failed", extra={"check": name})
+            results[name] = "fail"
+        else:
+            results[name] = "ok"
+    return results

@@ -1,0 +1,26 @@
+"""Request ids for log lines: a context variable set per request and a filter that reads it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+_VALID_INCOMING = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def new_request_id(incoming: str | None = None) -> str:
+    """Reuse a well-formed id from a proxy (`X-Request-ID`), otherwise make one."""
+    if incoming and _VALID_INCOMING.match(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True

@@ -1,0 +1,72 @@
+"""Request ids on every request and the mapping of `DomainError` to responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponse
+
+from apps.core.errors import DomainError
+from apps.core.logging import new_request_id, request_id_var
+from apps.core.responses import error_response
+
+logger = logging.getLogger(__name__)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (or keeps a proxy's), puts it on log lines and the response."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        token = request_id_var.set(new_request_id(request.headers.get("X-Request-ID")))
+        try:
+            response: HttpResponse = self.get_response(request)
+            response["X-Request-ID"] = request_id_var.get()
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        token = request_id_var.set(new_request_id(request.headers.get("X-Request-ID")))
+        try:
+            get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+            response = await get_response(request)
+            response["X-Request-ID"] = request_id_var.get()
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class DomainErrorMiddleware:
+    """Turns a `DomainError` raised by a view into its HTML or JSON error response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError):
+            return None
+        logger.info(
+            "domain error %s",
+            exception.code,
+            extra={"code": exception.code, "status": exception.status, "path": request.path},
+        )
+        return error_response(
+            request, status=exception.status, code=exception.code, message=exception.message
+        )

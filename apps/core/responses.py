@@ -1,0 +1,50 @@
+"""Renders errors the same way everywhere: HTML page, or JSON for programmatic callers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.logging import request_id_var
+
+TITLES: dict[int, Any] = {
+    400: _("Bad request"),
+    401: _("Please sign in"),
+    403: _("Access denied"),
+    404: _("Page not found"),
+    405: _("Method not allowed"),
+    409: _("Conflict"),
+    429: _("Too many requests"),
+    500: _("Something went wrong"),
+    503: _("Service unavailable"),
+}
+
+
+def wants_json(request: HttpRequest) -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(request: HttpRequest, *, status: int, code: str, message: Any) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse(
+            {"error": {"code": code, "message": str(message)}, "request_id": request_id_var.get()},
+            status=status,
+        )
+    context = {
+        "status": status,
+        "code": code,
+        "title": TITLES.get(status, TITLES[400 if status < 500 else 500]),
+        "message": message,
+        "request_id": request_id_var.get(),
+    }
+    try:
+        html = render_to_string("errors/error.html", context, request=request)
+    except Exception:  # the error page must render even when the site's templates cannot
+        html = render_to_string("errors/minimal.html", context)
+    return HttpResponse(html, status=status)

@@ -1,0 +1,31 @@
+"""Reads the environment once; every setting that may come from the environment goes through here.
+
+A `.env` file in the project root is read too (never committed), so an operator can keep
+the variables from `.env.example` beside the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_dotenv = BASE_DIR / ".env"
+if _dotenv.is_file():
+    environ.Env.read_env(str(_dotenv), overwrite=False)
+
+
+def redis_url_for(base_url: str, offset: int) -> str:
+    """Return `base_url` pointing at its database number plus `offset`.
+
+    One `REDIS_URL` feeds the cache (db N), the channel layer (N+1) and the Celery broker (N+2),
+    so that flushing one never wipes another.
+    """
+    parts = urlsplit(base_url)
+    path = parts.path.strip("/")
+    db = int(path) if path.isdigit() else 0
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db + offset}", parts.query, parts.fragment))
