@@ -19,5 +19,5 @@ def _clean_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,7 +1,8 @@
 """Reads the environment once; every setting that may come from the environment goes through here.
 
 A `.env` file in the project root is read too (never committed), so an operator can keep
-the variables from `.env.example` beside the code.
+the variables from `.env.example` beside the code. `READ_DOT_ENV_FILE=false` skips it, so a
+process started with a controlled environment (tests, containers) sees exactly that environment.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 _dotenv = BASE_DIR / ".env"
-if _dotenv.is_file():
+if env.bool("READ_DOT_ENV_FILE", default=True) and _dotenv.is_file():
     environ.Env.read_env(str(_dotenv), overwrite=False)
 
 

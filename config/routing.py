@@ -1,7 +1,11 @@
-"""WebSocket routes of every app, gathered for `config.asgi`."""
+"""WebSocket routes of every app, gathered for `config.asgi`; unknown paths close with 4404."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, re_path
 
+from apps.core.consumers import NoSuchRouteConsumer
 from apps.core.routing import websocket_urlpatterns as core_ws
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = [*core_ws]
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    *core_ws,
+    re_path(r"", NoSuchRouteConsumer.as_asgi()),
+]

@@ -1,12 +1,25 @@
+"""The user admin: accounts with their profile; uploaded avatars get the profile page's checks."""
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.forms import AvatarUploadMixin
 from apps.accounts.models import Profile, User
+
+
+class ProfileAdminForm(AvatarUploadMixin, forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["bio", "avatar", "time_zone", "language", "theme"]
 
 
 class ProfileInline(admin.StackedInline):
     model = Profile
+    form = ProfileAdminForm
     can_delete = False
     fields = ["bio", "avatar", "time_zone", "language", "theme"]
 
@@ -36,3 +49,8 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type[InlineModelAdmin]]:
+        # Saving a new user creates its profile (User.save); an inline on the add page would
+        # try to create a second one and fail. The profile is edited once the user exists.
+        return [] if obj is None else list(self.inlines)

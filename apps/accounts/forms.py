@@ -29,7 +29,19 @@ class SignupForm(forms.Form):
         return None
 
 
-class ProfileForm(forms.ModelForm):
+class AvatarUploadMixin:
+    """Every way an avatar gets in (profile page, admin) is checked and re-encoded the same way."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_avatar(self) -> Any:
+        avatar = self.cleaned_data.get("avatar")
+        if isinstance(avatar, UploadedFile):
+            return validate_and_reencode(avatar)
+        return avatar
+
+
+class ProfileForm(AvatarUploadMixin, forms.ModelForm):
     display_name = forms.CharField(label=_("Display name"), max_length=80)
     remove_avatar = forms.BooleanField(label=_("Remove my avatar"), required=False)
 
@@ -38,14 +50,24 @@ class ProfileForm(forms.ModelForm):
         fields = ["bio", "avatar", "time_zone", "language", "theme"]
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 5}),
-            "avatar": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
+            "avatar": forms.ClearableFileInput(
+                attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}
+            ),
         }
         help_texts = {
             "avatar": _("JPEG, PNG, GIF or WebP, up to 2 MB. It is cropped to a square."),
             "bio": _("A few sentences shown on your public profile."),
         }
 
-    field_order = ["display_name", "bio", "avatar", "remove_avatar", "time_zone", "language", "theme"]
+    field_order = [
+        "display_name",
+        "bio",
+        "avatar",
+        "remove_avatar",
+        "time_zone",
+        "language",
+        "theme",
+    ]
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,12 +78,6 @@ class ProfileForm(forms.ModelForm):
         )
         if not (self.instance and self.instance.avatar):
             del self.fields["remove_avatar"]
-
-    def clean_avatar(self) -> Any:
-        avatar = self.cleaned_data.get("avatar")
-        if isinstance(avatar, UploadedFile):
-            return validate_and_reencode(avatar)
-        return avatar
 
 
 class ThemeForm(forms.Form):

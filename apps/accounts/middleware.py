@@ -19,9 +19,11 @@ class UserPreferencesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         theme = request.COOKIES.get(settings.THEME_COOKIE_NAME, Theme.SYSTEM)
         if request.user.is_authenticated:
-            profile = Profile.objects.filter(user=request.user).only(
-                "theme", "time_zone", "language"
-            ).first()
+            profile = (
+                Profile.objects.filter(user=request.user)
+                .only("theme", "time_zone", "language")
+                .first()
+            )
             if profile is not None:
                 theme = profile.theme
                 try:

@@ -14,13 +14,18 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.models import TimeStampedModel
 
 
+def normalize_email_address(email: str) -> str:
+    """The one stored form of an address: sign-in and uniqueness ignore case."""
+    return BaseUserManager.normalize_email(email.strip()).lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email_address(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -61,6 +66,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        # Forms (the admin's included) must store what create_user stores, or one person
+        # could hold two accounts whose addresses differ only in case.
+        self.email = normalize_email_address(self.email or "")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         creating = self._state.adding

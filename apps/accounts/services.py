@@ -7,9 +7,11 @@ import logging
 from django.contrib.auth.models import Group
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Profile, Theme, User
 from apps.accounts.roles import Role
+from apps.core.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +38,12 @@ def update_profile(
     profile.time_zone = time_zone
     profile.language = language
     profile.theme = theme
+    # Validate before any file is written, so a refused update leaves nothing in storage.
+    profile.full_clean(exclude=["avatar"])
     if avatar is not None and avatar is not profile.avatar:
         profile.avatar.save(avatar.name or "avatar.webp", avatar, save=False)
     elif remove_avatar:
-        profile.avatar = None  # type: ignore[assignment]
-    profile.full_clean()
+        profile.avatar = ""
     profile.save()
     new_avatar_name = profile.avatar.name if profile.avatar else ""
     if old_avatar_name and old_avatar_name != new_avatar_name:
@@ -52,7 +55,7 @@ def update_profile(
 
 def set_theme(*, user: User, theme: str) -> None:
     if theme not in Theme.values:
-        raise ValueError(theme)
+        raise InvalidInput(_("Choose one of the offered themes."))
     Profile.objects.filter(user=user).update(theme=theme)
 
 

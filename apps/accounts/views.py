@@ -15,22 +15,28 @@ from apps.accounts import policies, services
 from apps.accounts.forms import ProfileForm, ThemeForm
 from apps.accounts.models import Profile, Theme
 from apps.core.errors import InvalidInput
+from apps.core.http import AuthenticatedRequest
 
 THEME_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     profile = Profile.objects.get(user=user)
+    # Bound on every POST (even an empty one), so a submission is always validated.
+    posted = request.method == "POST"
     form = ProfileForm(
-        request.POST or None, request.FILES or None, instance=profile, user=user  # type: ignore[arg-type]
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        instance=profile,
+        user=user,
     )
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         services.update_profile(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             display_name=data["display_name"],
             bio=data["bio"],
             time_zone=data["time_zone"],
@@ -41,8 +47,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your profile has been saved."))
         return redirect("accounts:profile_edit")
-    # Errors must not leave the instance half-updated in memory for the page's header.
-    profile.refresh_from_db()
+    if form.is_bound:
+        # Errors must not leave the instance half-updated in memory for the page's header.
+        profile.refresh_from_db()
     return render(
         request,
         "accounts/profile_edit.html",
@@ -73,7 +80,7 @@ def set_theme(request: HttpRequest) -> HttpResponse:
         raise InvalidInput(_("Choose one of the offered themes."))
     theme = form.cleaned_data["theme"]
     if request.user.is_authenticated:
-        services.set_theme(user=request.user, theme=theme)  # type: ignore[arg-type]
+        services.set_theme(user=request.user, theme=theme)
     target = form.cleaned_data.get("next") or request.headers.get("Referer") or "/"
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

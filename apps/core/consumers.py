@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import DomainError, InvalidInput
+from apps.core.responses import error_frame
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):
-    """Answers `{"type": "ping"}` with `pong`; tells the client whether it is signed in."""
+    """Answers `{"type": "ping"}` with `pong`; tells the client whether it is signed in.
+
+    A frame it cannot use (not JSON, binary, unknown type) gets an `error` frame back and the
+    connection stays open: one bad message from a client is not a reason to drop it.
+    """
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -15,19 +26,32 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
             {"type": "hello", "authenticated": bool(user and user.is_authenticated)}
         )
 
-    async def receive_json(self, content: object, **kwargs: object) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        try:
+            if text_data is None:
+                raise InvalidInput(_("Send JSON in text frames."), code="invalid_frame")
+            await self.receive_json(await self.decode_json(text_data), **kwargs)
+        except DomainError as error:
+            await self.send_json(error_frame(error))
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
-        else:
-            await self.send_json(
-                {"type": "error", "code": "unknown_type", "message": "Unknown message type."}
-            )
+            return
+        raise InvalidInput(_("Unknown message type."), code="unknown_type")
 
     @classmethod
-    async def decode_json(cls, text_data: str) -> object:
-        import json
-
+    async def decode_json(cls, text_data: str) -> Any:
         try:
             return json.loads(text_data)
         except ValueError:
-            return None
+            raise InvalidInput(_("That message is not valid JSON."), code="invalid_json") from None
+
+
+class NoSuchRouteConsumer(AsyncJsonWebsocketConsumer):
+    """Closes a connection to an unknown WebSocket path cleanly with 4404 (instead of an error)."""
+
+    async def connect(self) -> None:
+        await self.close(code=4404)

@@ -36,22 +36,33 @@ async def _channel_layer_roundtrip() -> None:
         raise RuntimeError("no channel layer configured")
     channel = await layer.new_channel("readyz.")
     await layer.send(channel, {"type": "readyz.ping"})
-    message = await asyncio.wait_for(
-        layer.receive(channel), timeout=settings.HEALTH_CHECK_TIMEOUT_SECONDS
-    )
+    message = await layer.receive(channel)
     if message.get("type") != "readyz.ping":
         raise RuntimeError("channel layer returned another message")
 
 
+async def _bounded_channel_layer_roundtrip() -> None:
+    # The whole round trip is bounded: a Redis that accepts connections but never answers
+    # would otherwise hold the probe (and a server thread) until the OS gives up on the socket.
+    await asyncio.wait_for(
+        _channel_layer_roundtrip(), timeout=settings.HEALTH_CHECK_TIMEOUT_SECONDS
+    )
+
+
 def check_channel_layer() -> None:
-    async_to_sync(_channel_layer_roundtrip)()
+    async_to_sync(_bounded_channel_layer_roundtrip)()
 
 
 def check_broker() -> None:
     from config.celery import app
 
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT_SECONDS)
+    timeout = settings.HEALTH_CHECK_TIMEOUT_SECONDS
+    # Socket timeouts for this probe only; a worker's long polls use the configured options.
+    with app.connection_for_write(
+        connect_timeout=timeout,
+        transport_options={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+    ) as conn:
+        conn.ensure_connection(max_retries=1, timeout=timeout)
 
 
 def readiness_checks() -> dict[str, Callable[[], None]]:

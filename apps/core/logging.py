@@ -20,7 +20,14 @@ def new_request_id(incoming: str | None = None) -> str:
 
 
 class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every record.
+
+    Django logs a 4xx/5xx response (`django.request`) after the middleware has returned, when the
+    context variable is already reset; those records carry the request, which carries its id.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True

@@ -28,23 +28,31 @@ class RequestIdMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
 
+    @staticmethod
+    def _assign_id(request: HttpRequest) -> str:
+        request_id = new_request_id(request.headers.get("X-Request-ID"))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        return request_id
+
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        token = request_id_var.set(new_request_id(request.headers.get("X-Request-ID")))
+        request_id = self._assign_id(request)
+        token = request_id_var.set(request_id)
         try:
             response: HttpResponse = self.get_response(request)
-            response["X-Request-ID"] = request_id_var.get()
+            response["X-Request-ID"] = request_id
             return response
         finally:
             request_id_var.reset(token)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        token = request_id_var.set(new_request_id(request.headers.get("X-Request-ID")))
+        request_id = self._assign_id(request)
+        token = request_id_var.set(request_id)
         try:
             get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
             response = await get_response(request)
-            response["X-Request-ID"] = request_id_var.get()
+            response["X-Request-ID"] = request_id
             return response
         finally:
             request_id_var.reset(token)

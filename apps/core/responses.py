@@ -1,4 +1,4 @@
-"""Renders errors the same way everywhere: HTML page, or JSON for programmatic callers."""
+"""Renders errors the same way everywhere: HTML page, JSON for programs, WebSocket `error` frame."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.errors import DomainError
 from apps.core.logging import request_id_var
 
 TITLES: dict[int, Any] = {
@@ -48,3 +49,8 @@ def error_response(request: HttpRequest, *, status: int, code: str, message: Any
     except Exception:  # the error page must render even when the site's templates cannot
         html = render_to_string("errors/minimal.html", context)
     return HttpResponse(html, status=status)
+
+
+def error_frame(error: DomainError) -> dict[str, str]:
+    """The WebSocket frame for `error`: `{"type": "error", "code": ..., "message": ...}`."""
+    return {"type": "error", **error.as_dict()}

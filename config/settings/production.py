@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import logging_config
+
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import ACCOUNT_EMAIL_VERIFICATION, LOG_LEVEL, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -12,6 +14,12 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production (see .env.example).")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production (see .env.example).")
+if not env.str("EMAIL_URL", default="") and ACCOUNT_EMAIL_VERIFICATION != "none":
+    # Sign-up needs the verification email; printing it to a server log would lock people out.
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be set in production (see .env.example), "
+        "or set ACCOUNT_EMAIL_VERIFICATION=none."
+    )
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
@@ -29,4 +37,6 @@ STORAGES = {
 SERVESTATIC_USE_FINDERS = False
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 
-LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")
+# One JSON object per line for a log collector; LOG_FORMAT=text suits a person at a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -1,21 +1,32 @@
 """Test runs: same as base, fast password hashing, a file SQLite database browsers can share."""
 
+import os
+import tempfile
 from pathlib import Path
 
+from config.logs import logging_config
+
 from .base import *  # noqa: F403
-from .base import DATABASES, DATA_DIR, env
+from .base import DATA_DIR, DATABASES, LOG_FORMAT, env
 
 DEBUG = False
-SECRET_KEY = "test-secret-key-not-for-production-0123456789-abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = "test-secret-key-not-for-production-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so the live ASGI server thread in browser tests sees the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    # One file per test process: two test runs in one checkout must not share (and delete) one
+    # database. A run that was killed can leave WAL files behind; a new process reusing its pid
+    # would read them as part of its fresh database ("disk I/O error"), so they go first.
+    _test_db = Path(tempfile.gettempdir()) / f"onlineteacher-test-{os.getpid()}.sqlite3"
+    for _leftover in (Path(f"{_test_db}-wal"), Path(f"{_test_db}-shm")):
+        _leftover.unlink(missing_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_db)}
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "test-media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-LOG_LEVEL = "WARNING"
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -29,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             return
         from apps.accounts.services import assign_role
 
-        assign_role(user=self, role=extracted or Role.STUDENT)
+        assign_role(user=self, role=extracted or Role.STUDENT)  # type: ignore[arg-type]
 
     @factory.post_generation
     def verified(self, create: bool, extracted: bool | None, **kwargs: Any) -> None:
@@ -38,7 +38,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def make_user(role: Role = Role.STUDENT, **kwargs: Any) -> User:
-    user: User = UserFactory(role=role, **kwargs)
+    user: User = UserFactory(role=role, **kwargs)  # type: ignore[assignment]
     if role is Role.STAFF:
         user.is_staff = True
         user.save(update_fields=["is_staff"])

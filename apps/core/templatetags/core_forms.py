@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.simple_tag
 def field_widget(field: BoundField) -> SafeString:
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     described_by = []
     if field.help_text:
         described_by.append(f"{field.auto_id}_helptext")

@@ -1,0 +1,334 @@
+"""Accessibility crawl: every page a visitor or a signed-in role can reach passes axe-core
+(WCAG 2.0/2.1 A and AA) in the light, dark and high-contrast themes.
+
+Each role starts at "/" and follows same-origin links breadth-first (GET only). Pages nothing links
+to but people still see (the 404 page, signup, password reset, forms showing errors) are added.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import axe_playwright_python
+import pytest
+from django.conf import settings
+from django.urls import Resolver404, resolve, reverse
+from playwright.sync_api import Error as PlaywrightError
+
+from apps.accounts.models import Profile, User
+from apps.accounts.roles import Role
+from apps.accounts.tests.factories import make_user
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+THEMES = ("light", "dark", "contrast")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+# As later features add pages, a few of each kind (one course page stands for all) keep it fast.
+MAX_URLS_PER_VIEW = 2
+MAX_PAGES_PER_ROLE = 60
+SKIPPED_PREFIXES = (
+    "/admin/",  # Django's admin is not our UI: its markup and styles are Django's, not ours.
+    settings.STATIC_URL,
+    settings.MEDIA_URL,
+)
+
+# axe is injected with page.evaluate, which runs through the DevTools protocol and is not subject
+# to the site's CSP (an inline <script> without the nonce would be), so no `bypass_csp` is needed
+# and the pages are checked exactly as served.
+AXE_RUN = """async (tags) => {
+  const results = await axe.run(document, {
+    runOnly: {type: "tag", values: tags},
+    resultTypes: ["violations"],
+  });
+  return results.violations.map(v => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary || ""})),
+  }));
+}"""
+
+
+@dataclass
+class Finding:
+    url: str
+    theme: str
+    rule: str
+    impact: str
+    help: str
+    targets: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"[{self.theme}] {self.url}  {self.rule} ({self.impact}): {self.help}"]
+        lines += [f"      {target}" for target in self.targets]
+        return "\n".join(lines)
+
+
+@dataclass
+class Crawl:
+    base_url: str
+    pages: list[str] = field(default_factory=list)  # paths checked, in visiting order
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _normalise(base_url: str, href: str) -> str | None:
+    """The path (with query) of a same-origin link worth visiting, or None."""
+    absolute = urljoin(base_url + "/", href)
+    parts = urlsplit(absolute)
+    base = urlsplit(base_url)
+    if parts.scheme != base.scheme or parts.netloc != base.netloc:
+        return None
+    path = parts.path or "/"
+    if path.startswith(SKIPPED_PREFIXES):
+        return None
+    if mimetypes.guess_type(path)[0] not in (None, "text/html"):
+        return None  # a file (image, caption track, download), not a page
+    if path == reverse("account_logout"):
+        return None  # following it would end the session the crawl runs in
+    return urlunsplit(("", "", path, parts.query, ""))
+
+
+def _view_name(path: str) -> str:
+    try:
+        return resolve(urlsplit(path).path).view_name
+    except Resolver404:
+        return "<no view>"
+
+
+def _run_axe(page: Any, crawl: Crawl, theme: str) -> None:
+    path = _path_of(page.url)
+    applied = page.evaluate("() => document.documentElement.dataset.theme || 'system'")
+    if applied != theme:
+        crawl.findings.append(
+            Finding(
+                path,
+                theme,
+                "theme-not-applied",
+                "serious",
+                f"server rendered data-theme={applied!r}, expected {theme!r}",
+            )
+        )
+    # Without site.css, contrast would be judged on the browser's defaults and pass vacuously.
+    if not page.evaluate(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim()"
+    ):
+        crawl.findings.append(
+            Finding(path, theme, "stylesheet-not-applied", "serious", "site.css is not in effect")
+        )
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
+    for violation in page.evaluate(AXE_RUN, AXE_TAGS):
+        targets = []
+        for node in violation["nodes"]:
+            summary = " ".join(node["summary"].split())
+            targets.append(f"{' '.join(node['target'])} -- {summary}")
+        crawl.findings.append(
+            Finding(
+                path, theme, violation["id"], violation["impact"] or "", violation["help"], targets
+            )
+        )
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(("", "", parts.path, parts.query, ""))
+
+
+def _load(page: Any, crawl: Crawl, path: str, theme: str) -> int | None:
+    """Load `path`; the HTTP status when an HTML page arrived, else None. 5xx are findings."""
+    try:
+        response = page.goto(path, wait_until="load")
+    except PlaywrightError as exc:
+        if "Download is starting" in str(exc):
+            return None
+        raise
+    if response is None:
+        return None
+    if response.status >= 500:
+        crawl.findings.append(
+            Finding(path, theme, "server-error", "critical", f"HTTP {response.status}")
+        )
+        return None
+    if not (response.header_value("content-type") or "").startswith("text/html"):
+        return None
+    return int(response.status)
+
+
+def _discover_and_check(
+    page: Any, crawl: Crawl, seeds: list[str], theme: str, *, missing_page: str
+) -> None:
+    """Breadth-first from the seeds: check each HTML page once and queue the links it shows."""
+    queue: deque[str] = deque()
+    seen: set[str] = set()
+    per_view: dict[str, int] = {}
+    linked_from: dict[str, str] = {}
+
+    def enqueue(path: str, source: str = "") -> None:
+        if path in seen:
+            return
+        name = _view_name(path)
+        if per_view.get(name, 0) >= MAX_URLS_PER_VIEW:
+            return
+        seen.add(path)
+        per_view[name] = per_view.get(name, 0) + 1
+        linked_from[path] = source
+        queue.append(path)
+
+    for seed in seeds:
+        enqueue(seed)
+    while queue and len(crawl.pages) < MAX_PAGES_PER_ROLE:
+        path = queue.popleft()
+        status = _load(page, crawl, path, theme)
+        if status is None:
+            continue
+        if status == 404 and path != missing_page:
+            crawl.findings.append(
+                Finding(path, theme, "broken-link", "serious", f"linked from {linked_from[path]}")
+            )
+            continue
+        final = _path_of(page.url)
+        # A redirect (e.g. the login page for a signed-in user) can land on a page already checked.
+        if final in crawl.pages or (final != path and _normalise(crawl.base_url, final) is None):
+            continue
+        seen.add(final)
+        crawl.pages.append(final)
+        _run_axe(page, crawl, theme)
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            link = _normalise(crawl.base_url, href)
+            if link is not None:
+                enqueue(link, final)
+
+
+# --- Forms shown with errors: the error summary and field errors must pass too -------------
+
+
+def _submit(page: Any, button_name: str) -> None:
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main").get_by_role("button", name=button_name, exact=True).click()
+
+
+def _assert_error_summary(page: Any, what: str) -> None:
+    summary = page.locator("[data-error-summary]")
+    assert summary.count() == 1, f"{what}: no error summary shown"
+    assert summary.is_visible(), f"{what}: the error summary is hidden"
+
+
+def signup_with_errors(page: Any) -> None:
+    page.goto(reverse("account_signup"))
+    _submit(page, "Sign Up")
+    _assert_error_summary(page, "signup with empty fields")
+
+
+def login_with_errors(page: Any) -> None:
+    page.goto(reverse("account_login"))
+    page.locator("#id_login").fill("nobody@example.test")
+    page.locator("#id_password").fill("not the password")
+    _submit(page, "Sign In")
+    _assert_error_summary(page, "login with a wrong password")
+
+
+def profile_with_errors(page: Any) -> None:
+    page.goto(reverse("accounts:profile_edit"))
+    page.locator("#id_display_name").fill("")
+    _submit(page, "Save profile")
+    _assert_error_summary(page, "profile saved without a display name")
+
+
+# --- The crawl --------------------------------------------------------------------------------
+
+
+def _crawl_all_themes(
+    page: Any,
+    base_url: str,
+    *,
+    set_theme: Callable[[str], None],
+    seeds: list[str],
+    error_forms: list[Callable[[Any], None]],
+) -> Crawl:
+    crawl = Crawl(base_url=base_url)
+    missing_page = f"/no-such-page-{uuid.uuid4().hex[:12]}/"  # the 404 page, on purpose
+    first, *others = THEMES
+    set_theme(first)
+    _discover_and_check(page, crawl, [*seeds, missing_page], first, missing_page=missing_page)
+    for form in error_forms:
+        form(page)
+        _run_axe(page, crawl, first)
+    for theme in others:
+        set_theme(theme)
+        for path in crawl.pages:
+            if _load(page, crawl, path, theme) is not None:
+                _run_axe(page, crawl, theme)
+        for form in error_forms:
+            form(page)
+            _run_axe(page, crawl, theme)
+    return crawl
+
+
+def _report(who: str, crawl: Crawl) -> str:
+    lines = [
+        f"{len(crawl.findings)} accessibility problem(s) for {who} "
+        f"({len(crawl.pages)} pages x {len(THEMES)} themes, axe tags {', '.join(AXE_TAGS)}):"
+    ]
+    lines += [str(finding) for finding in crawl.findings]
+    lines.append("Pages crawled: " + ", ".join(crawl.pages))
+    return "\n".join(lines)
+
+
+def _seeds() -> list[str]:
+    # Start at the home page; add pages people reach from emails or by typing, not from links.
+    return ["/", reverse("account_signup"), reverse("account_reset_password")]
+
+
+def test_every_page_passes_axe_in_every_theme_for_anonymous_visitors(new_context, live_url):
+    context = new_context()
+    page = context.new_page()
+
+    def set_theme(theme: str) -> None:
+        # The header's theme switcher stores the choice of a signed-out visitor in this cookie.
+        context.add_cookies([{"name": settings.THEME_COOKIE_NAME, "value": theme, "url": live_url}])
+
+    crawl = _crawl_all_themes(
+        page,
+        live_url,
+        set_theme=set_theme,
+        seeds=_seeds(),
+        error_forms=[signup_with_errors, login_with_errors],
+    )
+
+    print(f"anonymous: {len(crawl.pages)} pages crawled: {crawl.pages}")  # noqa: T201
+    assert len(crawl.pages) > 3, _report("anonymous visitors", crawl)
+    assert not crawl.findings, _report("anonymous visitors", crawl)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[role.value for role in Role])
+def test_every_page_passes_axe_in_every_theme_for_each_role(new_context, live_url, role):
+    user: User = make_user(role=role)
+    context = new_context()
+    sign_in(context, user, live_url)
+    page = context.new_page()
+
+    def set_theme(theme: str) -> None:
+        # Signed in, the theme comes from the profile (the switcher saves it there).
+        Profile.objects.filter(user=user).update(theme=theme)
+
+    crawl = _crawl_all_themes(
+        page,
+        live_url,
+        set_theme=set_theme,
+        seeds=[*_seeds(), reverse("accounts:profile_edit")],
+        error_forms=[profile_with_errors],
+    )
+
+    print(f"{role.value}: {len(crawl.pages)} pages crawled: {crawl.pages}")  # noqa: T201
+    assert reverse("accounts:profile_edit") in crawl.pages, _report(role.value, crawl)
+    assert len(crawl.pages) > 4, _report(role.value, crawl)
+    assert not crawl.findings, _report(role.value, crawl)
