@@ -7,6 +7,9 @@ PORT   ?= 8000
 UV_VERSION := 0.13.8
 CHROMIUM := /usr/lib/chromium/chromium
 PYTEST_ARGS ?=
+# Unit and integration tests run on two workers; browser tests run on their own afterwards
+# (Playwright's sync API leaves an event loop in its thread that async_to_sync then refuses).
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint format install install-dev migrate seed serve worker beat chromium clean
 
@@ -52,7 +55,12 @@ beat: install
 
 ## test: install test dependencies (and Chromium through apt when root), run the whole suite
 test: install-dev chromium
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(BIN)/pytest -n $(TEST_WORKERS) apps config
+	$(BIN)/pytest tests
+else
 	$(BIN)/pytest $(PYTEST_ARGS)
+endif
 
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \

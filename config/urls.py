@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.static import serve
@@ -17,18 +19,19 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.courses.urls")),
     path("admin/", admin.site.urls),
 ]
 
+
+def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
+    # MEDIA_ROOT is read per request, not once at import: tests give each test its own.
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+
+
 if settings.SERVE_MEDIA:
     # Single-machine mode serves uploads itself; at scale a web server or object store does.
-    urlpatterns += [
-        re_path(
-            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
-    ]
+    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve_media)]
 
 handler400 = "apps.core.views.bad_request"
 handler403 = "apps.core.views.permission_denied"

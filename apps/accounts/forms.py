@@ -47,7 +47,7 @@ class ProfileForm(AvatarUploadMixin, forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ["bio", "avatar", "time_zone", "language", "theme"]
+        fields = ["bio", "avatar", "time_zone", "language", "theme", "captions_on"]
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 5}),
             "avatar": forms.ClearableFileInput(
@@ -67,6 +67,7 @@ class ProfileForm(AvatarUploadMixin, forms.ModelForm):
         "time_zone",
         "language",
         "theme",
+        "captions_on",
     ]
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

@@ -116,6 +116,11 @@ class Profile(TimeStampedModel):
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     theme = models.CharField(_("theme"), max_length=16, choices=Theme.choices, default=Theme.SYSTEM)
+    captions_on = models.BooleanField(
+        _("show captions by default"),
+        default=False,
+        help_text=_("Lesson videos start with captions on when a caption track exists."),
+    )
 
     class Meta:
         verbose_name = _("profile")

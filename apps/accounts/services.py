@@ -25,6 +25,7 @@ def update_profile(
     time_zone: str,
     language: str,
     theme: str,
+    captions_on: bool | None = None,
     avatar: File | None = None,
     remove_avatar: bool = False,
 ) -> Profile:
@@ -38,6 +39,8 @@ def update_profile(
     profile.time_zone = time_zone
     profile.language = language
     profile.theme = theme
+    if captions_on is not None:
+        profile.captions_on = captions_on
     # Validate before any file is written, so a refused update leaves nothing in storage.
     profile.full_clean(exclude=["avatar"])
     if avatar is not None and avatar is not profile.avatar:

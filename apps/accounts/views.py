@@ -42,6 +42,7 @@ def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
             time_zone=data["time_zone"],
             language=data["language"],
             theme=data["theme"],
+            captions_on=data["captions_on"],
             avatar=data.get("avatar") if "avatar" in form.changed_data else None,
             remove_avatar=bool(data.get("remove_avatar")),
         )

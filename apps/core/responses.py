@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,12 @@ def error_response(request: HttpRequest, *, status: int, code: str, message: Any
         html = render_to_string("errors/error.html", context, request=request)
     except Exception:  # the error page must render even when the site's templates cannot
         html = render_to_string("errors/minimal.html", context)
+    finally:
+        # Under ASGI Django renders a 404 for an unmatched URL on a worker thread that is not the
+        # request's; the end-of-request cleanup never reaches the connection the page opened
+        # there (the header asks for the user's roles), so it would leak. Close it here.
+        if not connection.in_atomic_block:
+            close_old_connections()
     return HttpResponse(html, status=status)
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "apps.core",
     "apps.accounts",
+    "apps.courses",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "csp.context_processors.nonce",
                 "apps.core.context_processors.site",
+                "apps.accounts.context_processors.nav",
             ],
         },
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 from config.logs import logging_config
 
 from .base import *  # noqa: F403
-from .base import DATA_DIR, DATABASES, LOG_FORMAT, env
+from .base import CACHES, CHANNEL_LAYERS, DATA_DIR, DATABASES, LOG_FORMAT, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -22,6 +22,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     for _leftover in (Path(f"{_test_db}-wal"), Path(f"{_test_db}-shm")):
         _leftover.unlink(missing_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(_test_db)}
+else:
+    # Likewise one PostgreSQL test database per test process.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _xdist_worker.startswith("gw"):
+    # Tests clear the cache (a Redis FLUSHDB) before each test; parallel workers must not wipe
+    # each other's rate-limit counters and sessions, so each gets its own three databases.
+    from config.env import redis_url_for
+
+    _offset = 3 * int(_xdist_worker[2:])
+    CACHES["default"]["LOCATION"] = redis_url_for(REDIS_URL, _offset)
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [redis_url_for(REDIS_URL, _offset + 1)]
+    CELERY_BROKER_URL = redis_url_for(REDIS_URL, _offset + 2)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "test-media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

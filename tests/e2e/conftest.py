@@ -184,3 +184,15 @@ def poll(predicate: Callable[[], Any], *, timeout: float = 10.0, message: str = 
         if time.monotonic() >= deadline:
             pytest.fail(message or f"Condition not met within {timeout} s", pytrace=False)
         time.sleep(0.02)  # a polling interval, not a wait for timing
+
+
+@pytest.fixture
+def catalog(live_url: str) -> Any:
+    """Two published courses; the first has a free preview with a real WebM video and captions.
+
+    Uploaded files go to the per-test MEDIA_ROOT (see the root conftest), which the live server
+    serves, so nothing outlives the test.
+    """
+    from tests.e2e.course_data import build_catalog
+
+    return build_catalog()

@@ -3,6 +3,8 @@
 
 Each role starts at "/" and follows same-origin links breadth-first (GET only). Pages nothing links
 to but people still see (the 404 page, signup, password reset, forms showing errors) are added.
+A small catalog gives the crawl course pages to find; each role's crawl must reach a known set of
+views, so a broken or missing link cannot quietly shrink what is checked.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from playwright.sync_api import Error as PlaywrightError
 from apps.accounts.models import Profile, User
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import make_user
+from apps.courses import services as course_services
 from tests.e2e.conftest import sign_in
+from tests.e2e.course_data import Catalog, add_lessons, make_course
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +39,30 @@ AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_t
 # As later features add pages, a few of each kind (one course page stands for all) keep it fast.
 MAX_URLS_PER_VIEW = 2
 MAX_PAGES_PER_ROLE = 60
+# Views each crawl must reach from "/" by following links.
+COURSE_VIEWS = {
+    "courses:catalog",
+    "courses:category",
+    "courses:tag",
+    "courses:detail",
+    "courses:lesson",
+}
+LEARNER_VIEWS = COURSE_VIEWS | {"courses:my_learning", "accounts:profile_edit"}
+TEACHING_VIEWS = {
+    "courses:teach",
+    "courses:course_create",
+    "courses:course_edit",
+    "courses:lesson_create",
+    "courses:lesson_edit",
+    "courses:roster",
+    "courses:enrollment_import",
+}
+EXPECTED_VIEWS: dict[Role, set[str]] = {
+    Role.STUDENT: LEARNER_VIEWS,
+    Role.MODERATOR: LEARNER_VIEWS,
+    Role.INSTRUCTOR: LEARNER_VIEWS | TEACHING_VIEWS,
+    Role.STAFF: LEARNER_VIEWS | TEACHING_VIEWS,
+}
 SKIPPED_PREFIXES = (
     "/admin/",  # Django's admin is not our UI: its markup and styles are Django's, not ours.
     settings.STATIC_URL,
@@ -243,6 +271,41 @@ def profile_with_errors(page: Any) -> None:
     _assert_error_summary(page, "profile saved without a display name")
 
 
+def course_form_with_errors(page: Any) -> None:
+    page.goto(reverse("courses:course_create"))
+    _submit(page, "Create course")
+    _assert_error_summary(page, "a course created without a title")
+
+
+def caption_upload_with_errors(lesson_edit_path: str) -> Callable[[Any], None]:
+    def check(page: Any) -> None:
+        page.goto(lesson_edit_path)
+        form = page.locator("form", has=page.get_by_role("button", name="Upload captions"))
+        form.get_by_label("WebVTT file").set_input_files(
+            files=[{"name": "notes.vtt", "mimeType": "text/vtt", "buffer": b"just some notes\n"}]
+        )
+        _submit(page, "Upload captions")
+        _assert_error_summary(page, "a caption file that is not WebVTT")
+
+    return check
+
+
+def enrollment_import_with_errors(import_path: str) -> Callable[[Any], None]:
+    def check(page: Any) -> None:
+        page.goto(import_path)
+        page.get_by_label("CSV file of email addresses").set_input_files(
+            files=[
+                {"name": "students.csv", "mimeType": "text/csv", "buffer": b"email\nnot-an-email\n"}
+            ]
+        )
+        _submit(page, "Import")
+        errors = page.locator(".row-error")
+        assert errors.count() == 1, "an import with a bad address: no row marked as an error"
+        assert errors.is_visible(), "an import with a bad address: the error row is hidden"
+
+    return check
+
+
 # --- The crawl --------------------------------------------------------------------------------
 
 
@@ -283,12 +346,53 @@ def _report(who: str, crawl: Crawl) -> str:
     return "\n".join(lines)
 
 
+def _assert_reached(who: str, crawl: Crawl, views: set[str], paths: set[str]) -> None:
+    visited = {_view_name(path) for path in crawl.pages}
+    missing = sorted(views - visited) + sorted(paths - set(crawl.pages))
+    assert not missing, f"{who}: the crawl never reached {missing}\n" + _report(who, crawl)
+
+
+def _give_role_its_courses(role: Role, user: User, catalog: Catalog) -> set[str]:
+    """Enrollments and teaching for `user`; returns paths its crawl must check."""
+    course, lessons = catalog.course, catalog.lessons
+    if role is Role.STUDENT:
+        enrollment = course_services.enroll_student(course=course, student=user)
+        course_services.mark_lesson_complete(enrollment=enrollment, lesson=lessons[0])
+        # Approval needed: "My learning" and the course page show the waiting request.
+        course_services.enroll_student(course=catalog.other_course, student=user)
+        return {lessons[1].get_absolute_url()}  # a lesson only enrolled students see
+    if role is Role.INSTRUCTOR:
+        course_services.add_instructor(actor=catalog.owner, course=course, instructor=user)
+        draft = make_course(instructor=user, title="Accessible slides", publish=False)
+        add_lessons(draft, instructor=user, titles=["Contrast", "Alternative text"])
+        return {reverse("courses:course_edit", kwargs={"slug": draft.slug})}
+    return set()
+
+
+def _teaching_error_forms(catalog: Catalog) -> list[Callable[[Any], None]]:
+    course = catalog.course
+    return [
+        course_form_with_errors,
+        caption_upload_with_errors(
+            reverse(
+                "courses:lesson_edit",
+                kwargs={"slug": course.slug, "lesson_id": catalog.preview.pk},
+            )
+        ),
+        enrollment_import_with_errors(
+            reverse("courses:enrollment_import", kwargs={"slug": course.slug})
+        ),
+    ]
+
+
 def _seeds() -> list[str]:
     # Start at the home page; add pages people reach from emails or by typing, not from links.
     return ["/", reverse("account_signup"), reverse("account_reset_password")]
 
 
-def test_every_page_passes_axe_in_every_theme_for_anonymous_visitors(new_context, live_url):
+def test_every_page_passes_axe_in_every_theme_for_anonymous_visitors(
+    new_context, live_url, catalog
+):
     context = new_context()
     page = context.new_page()
 
@@ -306,12 +410,17 @@ def test_every_page_passes_axe_in_every_theme_for_anonymous_visitors(new_context
 
     print(f"anonymous: {len(crawl.pages)} pages crawled: {crawl.pages}")  # noqa: T201
     assert len(crawl.pages) > 3, _report("anonymous visitors", crawl)
+    _assert_reached("anonymous visitors", crawl, COURSE_VIEWS, {catalog.preview.get_absolute_url()})
     assert not crawl.findings, _report("anonymous visitors", crawl)
 
 
 @pytest.mark.parametrize("role", list(Role), ids=[role.value for role in Role])
-def test_every_page_passes_axe_in_every_theme_for_each_role(new_context, live_url, role):
+def test_every_page_passes_axe_in_every_theme_for_each_role(new_context, live_url, catalog, role):
     user: User = make_user(role=role)
+    expected_paths = _give_role_its_courses(role, user, catalog)
+    error_forms: list[Callable[[Any], None]] = [profile_with_errors]
+    if role in (Role.INSTRUCTOR, Role.STAFF):
+        error_forms += _teaching_error_forms(catalog)
     context = new_context()
     sign_in(context, user, live_url)
     page = context.new_page()
@@ -325,10 +434,11 @@ def test_every_page_passes_axe_in_every_theme_for_each_role(new_context, live_ur
         live_url,
         set_theme=set_theme,
         seeds=[*_seeds(), reverse("accounts:profile_edit")],
-        error_forms=[profile_with_errors],
+        error_forms=error_forms,
     )
 
     print(f"{role.value}: {len(crawl.pages)} pages crawled: {crawl.pages}")  # noqa: T201
     assert reverse("accounts:profile_edit") in crawl.pages, _report(role.value, crawl)
     assert len(crawl.pages) > 4, _report(role.value, crawl)
+    _assert_reached(role.value, crawl, EXPECTED_VIEWS[role], expected_paths)
     assert not crawl.findings, _report(role.value, crawl)

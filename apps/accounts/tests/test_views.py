@@ -530,8 +530,8 @@ def test_profile_edit_page_costs_a_fixed_number_of_queries(django_assert_num_que
     client = Client()
     client.force_login(plain)
     client.get(_profile_url())
-    # user (auth), preferences (middleware), the profile being edited
-    with django_assert_num_queries(3):
+    # user (auth), preferences (middleware), the profile being edited, roles (header nav)
+    with django_assert_num_queries(4):
         client.get(_profile_url())
 
 
@@ -543,8 +543,8 @@ def test_public_profile_page_costs_a_fixed_number_of_queries(django_assert_num_q
     assert _count_queries(visitor, _public_url(plain.pk)) == _count_queries(
         visitor, _public_url(rich.pk)
     )
-    # owner joined with their profile
-    with django_assert_num_queries(1):
+    # owner joined with their profile, the courses they teach
+    with django_assert_num_queries(2):
         visitor.get(_public_url(rich.pk))
 
     staff = Client()
