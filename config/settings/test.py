@@ -33,7 +33,7 @@ if REDIS_URL and _xdist_worker.startswith("gw"):
 
     _offset = 3 * int(_xdist_worker[2:])
     CACHES["default"]["LOCATION"] = redis_url_for(REDIS_URL, _offset)
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [redis_url_for(REDIS_URL, _offset + 1)]
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [redis_url_for(REDIS_URL, _offset + 1)]  # type: ignore[index]
     CELERY_BROKER_URL = redis_url_for(REDIS_URL, _offset + 2)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "test-media")))
 STORAGES = {
