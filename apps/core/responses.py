@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -53,8 +53,8 @@ def error_response(request: HttpRequest, *, status: int, code: str, message: Any
         # Under ASGI Django renders a 404 for an unmatched URL on a worker thread that is not the
         # request's; the end-of-request cleanup never reaches the connection the page opened
         # there (the header asks for the user's roles), so it would leak. Close it here.
-        if not connection.in_atomic_block:
-            close_old_connections()
+        if connection.connection is not None and not connection.in_atomic_block:
+            connection.close()
     return HttpResponse(html, status=status)
 
 
