@@ -1,4 +1,7 @@
-"""Applies the user's preferences to each request: theme, time zone and language."""
+"""Applies the user's preferences to each request: theme, time zone and language.
+
+The loaded profile row is kept as `request.preferences` (None for visitors) for views.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +21,15 @@ class UserPreferencesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         theme = request.COOKIES.get(settings.THEME_COOKIE_NAME, Theme.SYSTEM)
+        request.preferences = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
             profile = (
                 Profile.objects.filter(user=request.user)
-                .only("theme", "time_zone", "language")
+                .only("theme", "time_zone", "language", "captions_on")
                 .first()
             )
+            # Views read preferences from here instead of loading the profile again.
+            request.preferences = profile  # type: ignore[attr-defined]
             if profile is not None:
                 theme = profile.theme
                 try:

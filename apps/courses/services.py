@@ -454,28 +454,42 @@ def mark_lesson_incomplete(*, enrollment: Enrollment, lesson: Lesson) -> None:
 # --- Invitations and CSV import -------------------------------------------------------------
 
 
-def _send_invitation(invitation_id: int, base_url: str) -> None:
-    invitation = CourseInvitation.objects.select_related("course", "invited_by").get(
-        pk=invitation_id
-    )
-    context = {"invitation": invitation, "url": base_url + invitation.get_absolute_url()}
-    send_mail(
-        subject=_("You are invited to %(course)s") % {"course": invitation.course.title},
-        message=render_to_string("courses/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+def _send_invitations(invitation_ids: list[int], base_url: str) -> None:
+    invitations = CourseInvitation.objects.select_related("course").filter(pk__in=invitation_ids)
+    for invitation in invitations:
+        context = {"invitation": invitation, "url": base_url + invitation.get_absolute_url()}
+        send_mail(
+            subject=_("You are invited to %(course)s") % {"course": invitation.course.title},
+            message=render_to_string("courses/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
 
 
 @transaction.atomic
-def invite_by_email(*, actor: User, course: Course, email: str, base_url: str) -> CourseInvitation:
+def invite_by_emails(
+    *, actor: User, course: Course, emails: list[str], base_url: str
+) -> list[CourseInvitation]:
+    """Invite each address (once per course); the emails go out after commit.
+
+    A fixed number of queries however many addresses: one insert for the new invitations and
+    one read of them all.
+    """
     if not policies.can_edit_course(actor, course):
         raise NotAllowed()
-    invitation, _created = CourseInvitation.objects.get_or_create(
-        course=course, email=email.lower(), defaults={"invited_by": actor}
+    wanted = sorted({email.lower() for email in emails})
+    CourseInvitation.objects.bulk_create(
+        [CourseInvitation(course=course, email=email, invited_by=actor) for email in wanted],
+        ignore_conflicts=True,
     )
-    transaction.on_commit(lambda: _send_invitation(invitation.pk, base_url))
-    return invitation
+    invitations = list(CourseInvitation.objects.filter(course=course, email__in=wanted))
+    ids = [invitation.pk for invitation in invitations]
+    transaction.on_commit(lambda: _send_invitations(ids, base_url))
+    return invitations
+
+
+def invite_by_email(*, actor: User, course: Course, email: str, base_url: str) -> CourseInvitation:
+    return invite_by_emails(actor=actor, course=course, emails=[email], base_url=base_url)[0]
 
 
 @transaction.atomic
@@ -624,14 +638,20 @@ def import_enrollments_csv(
                     )
             transaction.set_rollback(True)
             return report
+        # Two bulk writes for the enrollments, however many rows the file has.
+        returning: list[Enrollment] = []
+        new: list[Enrollment] = []
         for user in to_enroll:
             enrollment = enrollments.get(user.pk) or Enrollment(course=course, student=user)
             enrollment.status = Enrollment.Status.ACTIVE
             enrollment.decided_by = actor
-            enrollment.save()
+            enrollment.updated_at = timezone.now()
+            (returning if enrollment.pk else new).append(enrollment)
+        Enrollment.objects.bulk_update(returning, ["status", "decided_by", "updated_at"])
+        Enrollment.objects.bulk_create(new)
         invited = [row.email for row in report.rows if row.outcome == "invited"]
-        for email in invited:
-            invite_by_email(actor=actor, course=course, email=email, base_url=base_url)
+        if invited:
+            invite_by_emails(actor=actor, course=course, emails=invited, base_url=base_url)
         _refresh_enrollment_count(course)
         report.applied = True
     logger.info(

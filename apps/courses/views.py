@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
-from apps.accounts.models import Profile
 from apps.core.errors import NotFound
 from apps.core.http import AuthenticatedRequest
 from apps.courses import policies, selectors, services
@@ -152,11 +151,8 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_slug: str) -> HttpResp
     lessons = selectors.syllabus(course=course, include_unpublished=can_edit)
     index = next((i for i, item in enumerate(lessons) if item.pk == lesson.pk), -1)
     completed = selectors.completed_lesson_ids(enrollment)
-    captions_on = False
-    if request.user.is_authenticated:
-        captions_on = bool(
-            Profile.objects.filter(user=request.user).values_list("captions_on", flat=True).first()
-        )
+    preferences = getattr(request, "preferences", None)
+    captions_on = bool(preferences and preferences.captions_on)
     tracks = list(lesson.caption_tracks.all())
     return cached.render(
         {

@@ -155,6 +155,7 @@ def test_unusable_frame_gets_an_error_and_the_socket_stays_open(
     assert after == {"type": "pong"}
 
 
+@pytest.mark.django_db(transaction=True)  # Channels closes stale DB connections on every event
 def test_unknown_websocket_path_is_closed_with_4404() -> None:
     async def scenario() -> tuple[bool, Any]:
         socket = WebsocketCommunicator(

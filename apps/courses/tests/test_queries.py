@@ -141,7 +141,7 @@ CASES: list[tuple[Builder, str, int]] = [
     (category_page, "anonymous", 9),  # + the subcategory ids
     (category_page, "student", 13),
     (course_page, "student", 11),
-    (lesson_page, "student", 11),
+    (lesson_page, "student", 10),
     (my_learning, "student", 5),
     (dashboard, "instructor", 5),
     (roster, "instructor", 7),
