@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.courses.urls")),
+    path("", include("apps.videoconference.urls")),
     path("admin/", admin.site.urls),
 ]
 

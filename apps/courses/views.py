@@ -17,6 +17,7 @@ from apps.courses import policies, selectors, services
 from apps.courses.forms import CatalogFilterForm
 from apps.courses.models import Category, CourseInvitation, Enrollment, Tag
 from apps.courses.page_cache import AnonymousPageCache
+from apps.videoconference.selectors import course_sessions
 
 PAGE_SIZE = 12
 
@@ -96,11 +97,14 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     can_edit = policies.can_edit_course(request.user, course)
     lessons = selectors.syllabus(course=course, include_unpublished=can_edit)
     completed = selectors.completed_lesson_ids(enrollment)
+    is_member = policies.is_member(enrollment)
     return cached.render(
         {
             "course": course,
             "enrollment": enrollment,
-            "is_member": policies.is_member(enrollment),
+            "is_member": is_member,
+            # Members and teachers only: the links are how people get in (one query).
+            "live_sessions": course_sessions(course) if can_edit or is_member else [],
             "lessons": lessons,
             "completed_ids": completed,
             "instructors": selectors.course_instructors(course),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.courses",
+    "apps.videoconference",
 ]
 
 MIDDLEWARE = [
@@ -287,3 +288,19 @@ LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
 # --- Project settings (named in apps/core/tests/test_settings.py's known list) --------------
 THEME_COOKIE_NAME = "ot_theme"
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+
+# --- Live sessions (apps.videoconference; docs/signaling.md) ---------------------------------
+# ICE servers handed to every peer in `welcome`. With TURN_SECRET set, each welcome carries
+# time-limited TURN REST credentials (coturn `use-auth-secret` with the same secret).
+STUN_URLS: list[str] = env.list("STUN_URLS", default=[])
+TURN_URLS: list[str] = env.list("TURN_URLS", default=[])
+TURN_SECRET = env.str("TURN_SECRET", default="")
+TURN_CREDENTIAL_TTL = env.int("TURN_CREDENTIAL_TTL", default=6 * 60 * 60)
+# The server pings each peer every SIGNALING_HEARTBEAT_SECONDS; a peer silent for
+# SIGNALING_PEER_TIMEOUT_SECONDS (or whose process died) is removed and the others told. A dead
+# process's peers go within timeout + one heartbeat (at most ~25.5 s with 5/20: issue 4 asks < 30).
+SIGNALING_HEARTBEAT_SECONDS = env.float("SIGNALING_HEARTBEAT_SECONDS", default=5.0)
+SIGNALING_PEER_TIMEOUT_SECONDS = env.float("SIGNALING_PEER_TIMEOUT_SECONDS", default=20.0)
+# Per-connection token bucket: sustained frames per second and burst size.
+SIGNALING_RATE_PER_SECOND = env.float("SIGNALING_RATE_PER_SECOND", default=20.0)
+SIGNALING_RATE_BURST = env.int("SIGNALING_RATE_BURST", default=60)

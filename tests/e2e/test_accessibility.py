@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -22,12 +23,15 @@ import axe_playwright_python
 import pytest
 from django.conf import settings
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 
 from apps.accounts.models import Profile, User
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import make_user
 from apps.courses import services as course_services
+from apps.videoconference import services as session_services
+from apps.videoconference.models import VideoSession
 from tests.e2e.conftest import sign_in
 from tests.e2e.course_data import Catalog, add_lessons, make_course
 
@@ -47,7 +51,15 @@ COURSE_VIEWS = {
     "courses:detail",
     "courses:lesson",
 }
-LEARNER_VIEWS = COURSE_VIEWS | {"courses:my_learning", "accounts:profile_edit"}
+LEARNER_VIEWS = COURSE_VIEWS | {
+    "courses:my_learning",
+    "accounts:profile_edit",
+    "videoconference:sessions",
+    "videoconference:calendar",
+}
+# The session page of the catalog course's live and scheduled sessions, and for hosts its form.
+SESSION_VIEWS = {"videoconference:room"}
+HOSTING_VIEWS = SESSION_VIEWS | {"videoconference:schedule", "videoconference:edit"}
 TEACHING_VIEWS = {
     "courses:teach",
     "courses:course_create",
@@ -58,10 +70,10 @@ TEACHING_VIEWS = {
     "courses:enrollment_import",
 }
 EXPECTED_VIEWS: dict[Role, set[str]] = {
-    Role.STUDENT: LEARNER_VIEWS,
+    Role.STUDENT: LEARNER_VIEWS | SESSION_VIEWS,
     Role.MODERATOR: LEARNER_VIEWS,
-    Role.INSTRUCTOR: LEARNER_VIEWS | TEACHING_VIEWS,
-    Role.STAFF: LEARNER_VIEWS | TEACHING_VIEWS,
+    Role.INSTRUCTOR: LEARNER_VIEWS | TEACHING_VIEWS | HOSTING_VIEWS,
+    Role.STAFF: LEARNER_VIEWS | TEACHING_VIEWS | HOSTING_VIEWS,
 }
 SKIPPED_PREFIXES = (
     "/admin/",  # Django's admin is not our UI: its markup and styles are Django's, not ours.
@@ -290,6 +302,15 @@ def caption_upload_with_errors(lesson_edit_path: str) -> Callable[[Any], None]:
     return check
 
 
+def schedule_with_errors(schedule_path: str) -> Callable[[Any], None]:
+    def check(page: Any) -> None:
+        page.goto(schedule_path)
+        _submit(page, "Schedule session")
+        _assert_error_summary(page, "a live session scheduled without a title or times")
+
+    return check
+
+
 def enrollment_import_with_errors(import_path: str) -> Callable[[Any], None]:
     def check(page: Any) -> None:
         page.goto(import_path)
@@ -382,6 +403,27 @@ def _teaching_error_forms(catalog: Catalog) -> list[Callable[[Any], None]]:
         enrollment_import_with_errors(
             reverse("courses:enrollment_import", kwargs={"slug": course.slug})
         ),
+        schedule_with_errors(reverse("videoconference:schedule", kwargs={"slug": course.slug})),
+    ]
+
+
+def _give_catalog_live_sessions(catalog: Catalog) -> list[VideoSession]:
+    """Office hours live now and a class next week in the catalog's course (members only)."""
+    start = timezone.now() + timedelta(days=7)
+    return [
+        session_services.start_instant_session(
+            host=catalog.owner,
+            title="Office hours",
+            course=catalog.course,
+            join_policy=VideoSession.JoinPolicy.MEMBERS,
+        ),
+        session_services.schedule_session(
+            actor=catalog.owner,
+            course=catalog.course,
+            title="Next week's class",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        ),
     ]
 
 
@@ -418,6 +460,7 @@ def test_every_page_passes_axe_in_every_theme_for_anonymous_visitors(
 def test_every_page_passes_axe_in_every_theme_for_each_role(new_context, live_url, catalog, role):
     user: User = make_user(role=role)
     expected_paths = _give_role_its_courses(role, user, catalog)
+    _give_catalog_live_sessions(catalog)
     error_forms: list[Callable[[Any], None]] = [profile_with_errors]
     if role in (Role.INSTRUCTOR, Role.STAFF):
         error_forms += _teaching_error_forms(catalog)

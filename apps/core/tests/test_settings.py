@@ -149,6 +149,14 @@ PROJECT_SETTINGS = {
     "SERVE_MEDIA",
     "LOG_LEVEL",
     "LOG_FORMAT",
+    "STUN_URLS",
+    "TURN_URLS",
+    "TURN_SECRET",
+    "TURN_CREDENTIAL_TTL",
+    "SIGNALING_HEARTBEAT_SECONDS",
+    "SIGNALING_PEER_TIMEOUT_SECONDS",
+    "SIGNALING_RATE_PER_SECOND",
+    "SIGNALING_RATE_BURST",
 }
 # Read by Django but absent from global_settings, and read by Channels and django-csp.
 LIBRARY_SETTINGS = {

@@ -140,7 +140,7 @@ CASES: list[tuple[Builder, str, int]] = [
     (catalog, "student", 12),
     (category_page, "anonymous", 9),  # + the subcategory ids
     (category_page, "student", 13),
-    (course_page, "student", 11),
+    (course_page, "student", 12),  # + the course's live and upcoming sessions (members only)
     (lesson_page, "student", 10),
     (my_learning, "student", 5),
     (dashboard, "instructor", 5),
