@@ -1,19 +1,25 @@
 """The signaling server under load, beside a bare `websockets` relay measured in the same run.
 
     .venv/bin/python bench/signaling.py [--connections 200] [--room-size 4] [--seconds 8]
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/signaling.py --processes 2
 
 1. Data: a fresh SQLite file database (migrated here), or DATABASE_URL when it is set; one
    signed-in user per connection, one live instant session per room (a host and guests). Rows
    this run made in a DATABASE_URL database are deleted at the end.
-2. Servers: `uvicorn config.asgi:application` (one process, `config.settings.local` with DEBUG
-   off, the Redis channel layer when REDIS_URL is set, else the in-memory one; the per-connection
-   rate limit raised so the relay is measured, not the limiter) and, as the reference, a bare
-   relay written with `websockets` in a subprocess: the same frame shapes, rooms in a dict, no
-   authentication, no database, no channel layer.
+2. Servers: `uvicorn config.asgi:application` (`--processes` processes, default one;
+   `config.settings.local` or `--settings` with DEBUG off, the Redis channel layer when REDIS_URL
+   is set, else the in-memory one; the per-connection rate limit raised so the relay is
+   measured, not the limiter) and, as the reference, a bare relay written with `websockets` in a
+   subprocess: the same frame shapes, rooms in a dict, no authentication, no database, no
+   channel layer.
+   With `--processes N` (N > 1, needs REDIS_URL) the N processes share the database and Redis,
+   and peer i of each room connects to process i % N: relays between peers of one process are
+   written to the socket directly (LOCAL_DELIVERY in apps/videoconference/consumers.py), relays
+   between processes go through the channel layer, as in a deployment with several workers.
 3. Opens N connections to each (rooms of `--room-size` peers; each peer learns the others'
    peer ids from `welcome` and `peer-joined`) and measures
-   (c) memory per idle connection: the server process's RSS (psutil) before opening the N
-       connections and after, divided by N;
+   (c) memory per idle connection: the server processes' RSS (psutil) before opening the N
+       connections and after, the increases summed over our processes, divided by N;
    (b) latency: every connection sends `--latency-rate` addressed `ice` frames a second for
        `--latency-seconds`; the send time travels in the candidate string; p50 and p99;
    (a) relay throughput: every connection keeps `--window` addressed frames in flight to the
@@ -98,10 +104,24 @@ def parse_args() -> argparse.Namespace:
         default="config.settings.local",
         help="settings module for the server (DEBUG is turned off)",
     )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="uvicorn processes of our server; peer i of a room connects to process i %% N, so "
+        "relays cross processes through the channel layer (N > 1 needs REDIS_URL)",
+    )
     p.add_argument("--bare-relay-port", type=int, help=argparse.SUPPRESS)  # internal
     args = p.parse_args()
     if args.connections < args.room_size or args.room_size < 2:
         p.error("--room-size must be at least 2 and --connections at least --room-size")
+    if args.processes < 1:
+        p.error("--processes must be at least 1")
+    if args.processes > 1 and not args.redis_url and not args.bare_relay_port:
+        p.error(
+            "--processes > 1 needs REDIS_URL (or --redis-url): processes share rooms only "
+            "through the Redis channel layer"
+        )
     return args
 
 
@@ -196,9 +216,9 @@ def wait_until(ready: Callable[[], bool], server: Server) -> None:
     raise SystemExit(f"{server.name} did not start; its output:\n{output}")
 
 
-def start_ours(env: dict[str, str], workdir: Path) -> Server:
+def start_ours(env: dict[str, str], workdir: Path, number: int = 0) -> Server:
     port = free_port()
-    log_path = workdir / "uvicorn.log"
+    log_path = workdir / (f"uvicorn-{number}.log" if number else "uvicorn.log")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -222,7 +242,7 @@ def start_ours(env: dict[str, str], workdir: Path) -> Server:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server("our server", port, process, log_path)
+    server = Server(f"our server {number + 1}" if number else "our server", port, process, log_path)
 
     def healthy() -> bool:
         connection = HTTPConnection(HOST, port, timeout=2)
@@ -265,9 +285,11 @@ def start_bare(workdir: Path) -> Server:
 
 @dataclass
 class Seat:
-    """One connection to open: its room and, for our server, its path and cookie."""
+    """One connection to open: its room, its place in the room and, for our server, its path
+    and cookie."""
 
     room: int
+    position: int = 0
     path: str = ""
     cookie: str = ""
 
@@ -316,13 +338,14 @@ def make_dataset(connections: int, room_size: int, run_id: str) -> Dataset:
             participant_cap=max(2, size),
         )
         session_ids.append(session.pk)
-        for person in people:
+        for position, person in enumerate(people):
             client = Client()
             client.force_login(person)
             cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
             seats.append(
                 Seat(
                     room=room,
+                    position=position,
                     path=session.websocket_path,
                     cookie=f"{settings.SESSION_COOKIE_NAME}={cookie}",
                 )
@@ -546,9 +569,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 @dataclass
 class Target:
-    """One server under measurement, with its open connections and running figures."""
+    """One server (one or more processes) under measurement, with its open connections and
+    running figures."""
 
-    server: Server
+    servers: list[Server]
     url: Callable[[Seat], str]
     origin: str | None
     join: Callable[[Seat], dict[str, Any] | None]
@@ -581,15 +605,18 @@ async def open_target(target: Target, seats: list[Seat], window: int) -> None:
         "join": target.join,
         "window": window,
     }
-    # Warm up: one connection in and out, so the code every connection needs is loaded.
-    await close_peers(await open_rooms(seats=seats[:1], tally=Tally(), **options))
+    # Warm up: one connection per process in and out (seats[:N] are peers 0..N-1 of the first
+    # room, so one lands on each process), so the code every connection needs is loaded.
+    warmup = seats[: len(target.servers)]
+    await close_peers(await open_rooms(seats=warmup, tally=Tally(), **options))
     await asyncio.sleep(SETTLE_SECONDS)
-    rss_before = target.server.rss()
+    rss_before = sum(server.rss() for server in target.servers)
     started = time.perf_counter()
     target.peers = await open_rooms(seats=seats, tally=target.tally, **options)
     target.connect_seconds = time.perf_counter() - started
     await asyncio.sleep(SETTLE_SECONDS)
-    target.memory_per_connection = (target.server.rss() - rss_before) / len(seats)
+    rss_after = sum(server.rss() for server in target.servers)
+    target.memory_per_connection = (rss_after - rss_before) / len(seats)
 
 
 async def measure(targets: list[Target], seats: list[Seat], args: argparse.Namespace) -> None:
@@ -726,20 +753,27 @@ def main() -> int:
             "SIGNALING_RATE_BURST": "1000000",
         }
         servers: list[Server] = []
+        ours_servers: list[Server] = []
         try:
             print("Starting our server and the bare websockets relay...", flush=True)
-            servers.append(start_ours(server_env, workdir))
-            servers.append(start_bare(workdir))
-            ours_server, bare_server = servers
+            for number in range(args.processes):
+                ours_servers.append(start_ours(server_env, workdir, number))
+                servers.append(ours_servers[-1])
+            bare_server = start_bare(workdir)
+            servers.append(bare_server)
+
+            def our_port(seat: Seat) -> int:
+                return ours_servers[seat.position % len(ours_servers)].port
+
             targets = [
                 Target(
-                    server=ours_server,
-                    url=lambda seat: f"ws://{HOST}:{ours_server.port}{seat.path}",
-                    origin=f"http://{HOST}:{ours_server.port}",
+                    servers=ours_servers,
+                    url=lambda seat: f"ws://{HOST}:{our_port(seat)}{seat.path}",
+                    origin=f"http://{HOST}:{ours_servers[0].port}",
                     join=lambda seat: None,
                 ),
                 Target(
-                    server=bare_server,
+                    servers=[bare_server],
                     url=lambda seat: f"ws://{HOST}:{bare_server.port}/",
                     origin=None,
                     join=lambda seat: {"type": "join", "room": seat.room},
@@ -753,11 +787,16 @@ def main() -> int:
             if args.database_url:
                 dataset.cleanup()
         ours, bare = (target.figures() for target in targets)
-        errors = ours_server.log_path.read_text(errors="replace")
+        errors = "".join(server.log_path.read_text(errors="replace") for server in ours_servers)
+        context = {"channel layer": channel_layer_backend()}
+        if args.processes > 1:
+            context["our processes"] = (
+                f"{args.processes} (peer i of a room on process i % {args.processes})"
+            )
         report(
             args,
             {
-                "channel layer": channel_layer_backend(),
+                **context,
                 "database": "DATABASE_URL" if args.database_url else "fresh SQLite file",
                 "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
             },

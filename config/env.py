@@ -8,6 +8,7 @@ process started with a controlled environment (tests, containers) sees exactly t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
@@ -30,3 +31,18 @@ def redis_url_for(base_url: str, offset: int) -> str:
     path = parts.path.strip("/")
     db = int(path) if path.isdigit() else 0
     return urlunsplit((parts.scheme, parts.netloc, f"/{db + offset}", parts.query, parts.fragment))
+
+
+def redis_channel_layer(url: str) -> dict[str, Any]:
+    """The Redis pub/sub channel layer on `url` (REDIS_URL's database N+1).
+
+    Redis pub/sub channels belong to the whole server, not to a database number, so the number
+    goes into the layer's prefix: sites, test workers or benchmarks that share one Redis on
+    different database numbers never hear each other's groups (room 1 of one is not room 1 of
+    the other).
+    """
+    db = urlsplit(url).path.strip("/") or "0"
+    return {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [url], "prefix": f"asgi.db{db}."},
+    }

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from apps.core.channel_layers import release_channel
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,8 +37,12 @@ async def _channel_layer_roundtrip() -> None:
     if layer is None:
         raise RuntimeError("no channel layer configured")
     channel = await layer.new_channel("readyz.")
-    await layer.send(channel, {"type": "readyz.ping"})
-    message = await layer.receive(channel)
+    try:
+        await layer.send(channel, {"type": "readyz.ping"})
+        message = await layer.receive(channel)
+    finally:
+        # Each probe makes a channel; a server probed every few seconds must not keep them all.
+        await release_channel(layer, channel)
     if message.get("type") != "readyz.ping":
         raise RuntimeError("channel layer returned another message")
 

@@ -24,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.channel_layers import release_channel
 from apps.core.errors import DomainError
 from apps.videoconference import ice, policies, protocol, realtime, room, services
 from apps.videoconference.models import VideoSession
@@ -120,6 +121,7 @@ class SignalingConsumer(AsyncWebsocketConsumer):
                 events.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await events
+            await release_channel(self.channel_layer, self.channel_name)
 
     async def _pump_events(self) -> None:
         while True:

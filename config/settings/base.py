@@ -11,7 +11,7 @@ from pathlib import Path
 from csp import constants as csp
 from django.utils.translation import gettext_lazy as _
 
-from config.env import BASE_DIR, env, redis_url_for
+from config.env import BASE_DIR, env, redis_channel_layer, redis_url_for
 from config.logs import logging_config
 
 # --- Core -----------------------------------------------------------------------------------
@@ -119,19 +119,22 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [redis_url_for(REDIS_URL, 1)],
-                # A call's signaling bursts (ICE candidates) exceed the default of 100 queued
-                # messages per channel; past capacity channels-redis drops messages silently.
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
-                "expiry": 60,
-                "group_expiry": 86400,
-            },
-        }
-    }
+    # Redis pub/sub, not channels_redis' core layer: a message is one PUBLISH that Redis pushes
+    # to the processes subscribed to that channel or group, where the core layer stores it under
+    # a key per channel (a Lua script per send) for the receiving process to pop. Signaling
+    # relays between processes go through the layer; with two processes (bench/signaling.py
+    # --processes 2, figures in bench/README.md) pub/sub relayed ~3.5x the frames per second of
+    # the core layer at a lower p99 latency, and under load the core layer stalled frames for
+    # seconds. Its trade-offs suit signaling, where a late message is a useless one:
+    # - at most once: a message to a channel nobody is subscribed to (a peer that has just
+    #   left, a process that died) is dropped, where the core layer would keep it for nobody;
+    # - no per-channel capacity (CHANNEL_LAYER_CAPACITY is not read): a slow connection's
+    #   messages queue in its own process, bounded in practice by the senders' rate limit
+    #   (SIGNALING_RATE_*) and the heartbeat that closes a peer that stops answering;
+    # - groups are kept in each process's memory, so a process that dies leaves no stale
+    #   members behind; a channel is released when its consumer stops (release_channel in
+    #   apps/core/channel_layers.py).
+    CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url_for(REDIS_URL, 1))}
 else:
     CACHES = {
         "default": {
@@ -142,6 +145,8 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # A call's signaling bursts (ICE candidates, chat) exceed the default of 100 queued
+            # messages per channel; past capacity the layer refuses more (ChannelFull).
             "CONFIG": {"capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000), "expiry": 60},
         }
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 from config.logs import logging_config
 
 from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, DATA_DIR, DATABASES, LOG_FORMAT, REDIS_URL, env
+from .base import CACHES, DATA_DIR, DATABASES, LOG_FORMAT, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -29,11 +29,12 @@ _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if REDIS_URL and _xdist_worker.startswith("gw"):
     # Tests clear the cache (a Redis FLUSHDB) before each test; parallel workers must not wipe
     # each other's rate-limit counters and sessions, so each gets its own three databases.
-    from config.env import redis_url_for
+    from config.env import redis_channel_layer, redis_url_for
 
     _offset = 3 * int(_xdist_worker[2:])
     CACHES["default"]["LOCATION"] = redis_url_for(REDIS_URL, _offset)
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [redis_url_for(REDIS_URL, _offset + 1)]  # type: ignore[index]
+    # The layer's prefix carries the database number (Redis pub/sub ignores database numbers).
+    CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url_for(REDIS_URL, _offset + 1))}
     CELERY_BROKER_URL = redis_url_for(REDIS_URL, _offset + 2)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "test-media")))
 STORAGES = {

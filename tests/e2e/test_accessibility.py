@@ -15,11 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import axe_playwright_python
 import pytest
 from django.conf import settings
 from django.urls import Resolver404, resolve, reverse
@@ -32,14 +30,13 @@ from apps.accounts.tests.factories import make_user
 from apps.courses import services as course_services
 from apps.videoconference import services as session_services
 from apps.videoconference.models import VideoSession
+from tests.e2e.axe import AXE_RUN, AXE_SOURCE, AXE_TAGS
 from tests.e2e.conftest import sign_in
 from tests.e2e.course_data import Catalog, add_lessons, make_course
 
 pytestmark = pytest.mark.browser
 
 THEMES = ("light", "dark", "contrast")
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 # As later features add pages, a few of each kind (one course page stands for all) keep it fast.
 MAX_URLS_PER_VIEW = 2
 MAX_PAGES_PER_ROLE = 60
@@ -80,22 +77,6 @@ SKIPPED_PREFIXES = (
     settings.STATIC_URL,
     settings.MEDIA_URL,
 )
-
-# axe is injected with page.evaluate, which runs through the DevTools protocol and is not subject
-# to the site's CSP (an inline <script> without the nonce would be), so no `bypass_csp` is needed
-# and the pages are checked exactly as served.
-AXE_RUN = """async (tags) => {
-  const results = await axe.run(document, {
-    runOnly: {type: "tag", values: tags},
-    resultTypes: ["violations"],
-  });
-  return results.violations.map(v => ({
-    id: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary || ""})),
-  }));
-}"""
 
 
 @dataclass

@@ -82,11 +82,29 @@ def test_redis_url_gives_cache_channel_layer_and_broker_their_own_databases() ->
     assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert cache["LOCATION"] == "redis://redis.internal:6379/3"
     layer = values["CHANNEL_LAYERS"]["default"]
-    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert layer["CONFIG"]["hosts"] == ["redis://redis.internal:6379/4"]
+    # Pub/sub channels are server-wide in Redis: the prefix keeps database numbers apart.
+    assert layer["CONFIG"]["prefix"] == "asgi.db4."
     assert values["CELERY_BROKER_URL"] == "redis://redis.internal:6379/5"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+
+
+def test_each_test_worker_gets_its_own_redis_databases_and_channel_layer_prefix() -> None:
+    """Parallel test workers flush their cache and hold rooms with the same ids: neither may
+    reach the other's, and Redis pub/sub ignores database numbers, so the prefix differs too."""
+    values = settings_values(
+        "config.settings.test",
+        ["CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL"],
+        env={"REDIS_URL": "redis://redis.internal:6379/5", "PYTEST_XDIST_WORKER": "gw1"},
+    )
+
+    assert values["CACHES"]["default"]["LOCATION"] == "redis://redis.internal:6379/8"
+    layer = values["CHANNEL_LAYERS"]["default"]
+    assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert layer["CONFIG"] == {"hosts": ["redis://redis.internal:6379/9"], "prefix": "asgi.db9."}
+    assert values["CELERY_BROKER_URL"] == "redis://redis.internal:6379/10"
 
 
 def test_email_url_configures_smtp() -> None:

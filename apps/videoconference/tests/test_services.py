@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import TypedDict
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import make_user
+from apps.core.channel_layers import release_channel
 from apps.courses.tests.factories import CourseFactory, EnrollmentFactory, instructor_of
 from apps.videoconference import calendar_services, realtime, services
 from apps.videoconference.errors import HostNotAllowed, InvalidSchedule, SessionEnded
 from apps.videoconference.models import Attendance, CalendarFeed, VideoSession
 from apps.videoconference.tests.factories import VideoSessionFactory, attend, live_session
+from apps.videoconference.tests.ws_helpers import run
 
 pytestmark = pytest.mark.django_db
 
@@ -322,20 +325,30 @@ def test_the_system_may_end_a_session_without_an_actor():
 def test_ending_tells_every_connection_in_the_room_after_the_commit(
     django_capture_on_commit_callbacks,
 ):
-    """A channel in the room's group (as a consumer in any process would be) is told."""
+    """A channel in the room's group (as a consumer in any process would be) is told.
+
+    The listener lives in one event loop, as a consumer does: the Redis pub/sub layer keeps a
+    channel's subscription in the loop that made it."""
     session = live_session()
-    layer = get_channel_layer()
-    assert layer is not None
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(realtime.room_group(session.pk), channel)
-
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks() as callbacks:
         services.end_session(actor=session.host, session=session)
+    assert len(callbacks) == 1  # nothing is sent before the commit
 
-    assert len(callbacks) == 1
-    message = async_to_sync(layer.receive)(channel)
+    async def listen_while_committing() -> dict:
+        layer = get_channel_layer()
+        assert layer is not None
+        group = realtime.room_group(session.pk)
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            await sync_to_async(callbacks[0])()
+            return await asyncio.wait_for(layer.receive(channel), 5)
+        finally:
+            await layer.group_discard(group, channel)
+            await release_channel(layer, channel)
+
+    message = run(listen_while_committing)
     assert message["type"] == realtime.ROOM_ENDED
-    async_to_sync(layer.group_discard)(realtime.room_group(session.pk), channel)
 
 
 # --- calendar feed address --------------------------------------------------------------------
