@@ -119,7 +119,8 @@ def start_instant(request: AuthenticatedHtmxRequest) -> HttpResponse:
                         "code": "invalid",
                         "message": _("Check the form."),
                         "fields": {
-                            name: [str(e) for e in errors] for name, errors in form.errors.items()
+                            name: [str(text) for text in errors]
+                            for name, errors in form.errors.items()
                         },
                     }
                 },
