@@ -322,3 +322,75 @@ def test_keyboard_only_student_joins_mutes_chats_and_leaves(new_context, live_ur
     expect(student.page.locator("#call-screen")).to_be_hidden()
     host.wait(lambda: host.call("peers") == 0, "the host still sees the student after they left")
     assert student.state != "in-call"
+
+
+def test_lobby_host_admits_one_denies_another_then_removes_the_admitted(new_context, live_url):
+    instructor = make_user(role=Role.INSTRUCTOR, display_name="Ada Host")
+    session = services.start_instant_session(
+        host=instructor, title="Lobby hours", join_policy=VideoSession.JoinPolicy.LOBBY
+    )
+    host = _person(new_context, live_url, instructor, "host")
+    admitted = _person(new_context, live_url, make_user(display_name="Cleo First"), "admitted")
+    denied = _person(new_context, live_url, make_user(display_name="Dan Second"), "denied")
+    url = live_url + session.meeting_url
+    host.open(url)
+    host.join()
+
+    # Both students press Join and are told to wait; neither is in the call yet.
+    for student in (admitted, denied):
+        student.open(url)
+        student.wait_state("prejoin")
+        student.page.locator("#join-button").click()
+        student.wait_state("lobby")
+        expect(student.page.locator("#call-status")).to_contain_text(
+            "Waiting for a host to let you in"
+        )
+        expect(student.page.locator("#call-screen")).to_be_hidden()
+
+    # The host sees both waiting under the participant list.
+    host.open_panel("#btn-participants", "#participants-panel")
+    lobby = host.page.locator("#lobby-list li")
+    expect(lobby).to_have_count(2)
+    first_row = lobby.filter(has_text="Cleo First")
+    second_row = lobby.filter(has_text="Dan Second")
+    expect(first_row).to_have_count(1)
+    expect(second_row).to_have_count(1)
+    assert host.call("peers") == 0, "a waiting student already has a peer connection"
+
+    # Admitted: the first student gets into the call and video flows both ways.
+    first_row.locator('button[data-action="admit"]').click()
+    admitted.wait_state("in-call")
+    expect(admitted.page.locator("#call-screen")).to_be_visible()
+    host.wait_video_from([admitted])
+    admitted.wait_video_from([host])
+    expect(lobby).to_have_count(1)
+    expect(host.participant(admitted)).to_contain_text("Cleo First")
+
+    # Denied: the second student is clearly turned away and the host's lobby empties.
+    second_row.locator('button[data-action="deny"]').click()
+    denied.wait_state("refused")
+    expect(denied.page.locator("#call-status")).to_contain_text(
+        "A host did not let you into this session."
+    )
+    expect(denied.page.locator("#call-screen")).to_be_hidden()
+    expect(denied.page.locator("#join-button")).to_be_hidden()
+    expect(lobby).to_have_count(0)
+    assert host.call("peers") == 1, f"host counts {host.call('peers')} peers after the deny"
+
+    # Removed: the admitted student is told so, and the host's call is empty again.
+    host.page.locator(
+        f'#participant-list button[data-action="remove"][data-peer-id="{admitted.peer_id}"]'
+    ).click()
+    admitted.wait_state("refused")
+    expect(admitted.page.locator("#call-status")).to_contain_text(
+        "A host removed you from this session."
+    )
+    expect(admitted.page.locator("#call-screen")).to_be_hidden()
+    host.wait(
+        lambda: host.call("peers") == 0,
+        "the host still has a peer connection to the removed student",
+        others=[admitted],
+    )
+    expect(host.page.locator("#participant-list")).not_to_contain_text("Cleo First")
+    assert host.state == "in-call"
+    _assert_no_console_errors(host, admitted, denied)
