@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # (Playwright's sync API leaves an event loop in its thread that async_to_sync then refuses).
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint format install install-dev migrate seed serve worker beat chromium clean
+.PHONY: run test lint format install install-dev migrate seed serve worker beat system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,8 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel INFO --schedule $(VENV)/celerybeat-schedule
 
-## test: install test dependencies (and Chromium through apt when root), run the whole suite
-test: install-dev chromium
+## test: install test dependencies (and Chromium and coturn through apt when root), run the whole suite
+test: install-dev system-deps
 ifeq ($(strip $(PYTEST_ARGS)),)
 	$(BIN)/pytest -n $(TEST_WORKERS) apps config
 	$(BIN)/pytest tests
@@ -62,13 +62,18 @@ else
 	$(BIN)/pytest $(PYTEST_ARGS)
 endif
 
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+# Chromium (browser tests) and coturn (the TURN test) come from apt; the tests fail, not skip,
+# when they are missing.
+system-deps:
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	command -v turnserver >/dev/null || missing="$$missing coturn"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Chromium for the browser tests (apt)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing$$missing for the tests (apt)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Chromium is missing ($(CHROMIUM)): run 'sudo apt-get install chromium'; browser tests will be skipped."; \
+	    echo "Missing for the tests:$$missing -- run 'sudo apt-get install -y$$missing' (those tests fail without them)."; \
 	  fi; \
 	fi
 

@@ -303,9 +303,12 @@ class Enrollment(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.student} in {self.course} ({self.status})"
 
+    # Statuses that make someone a member of the course (lessons, live sessions).
+    MEMBER_STATUSES = (Status.ACTIVE, Status.COMPLETED)
+
     @property
     def counts_as_member(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.COMPLETED)
+        return self.status in self.MEMBER_STATUSES
 
 
 class LessonProgress(models.Model):

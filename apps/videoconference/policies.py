@@ -56,7 +56,7 @@ def is_course_member(user: Any, session: VideoSession) -> bool:
     return Enrollment.objects.filter(
         course_id=session.course_id,
         student=user,
-        status__in=(Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED),
+        status__in=Enrollment.MEMBER_STATUSES,
     ).exists()
 
 

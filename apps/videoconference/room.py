@@ -347,12 +347,7 @@ def remove(*, session_id: int, peer_id: str, by_user_id: int) -> list[Gone]:
 
 def mute(*, session_id: int, peer_id: str) -> str:
     """Turn a peer's audio off (as the others see it); returns its channel for `muted-by-host`."""
-    channel = (
-        _connected(session_id)
-        .filter(peer_id=peer_id, admitted=True)
-        .values_list("channel_name", flat=True)
-        .first()
-    )
+    channel = lookup_channel(session_id=session_id, peer_id=peer_id)
     if channel is None:
         raise PeerNotFound()
     Attendance.objects.filter(session_id=session_id, peer_id=peer_id).update(audio=False)

@@ -14,7 +14,6 @@ from apps.accounts.policies import is_staff
 from apps.courses.models import Course, Enrollment
 from apps.videoconference.models import Attendance, VideoSession
 
-MEMBER_STATUSES = (Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED)
 # How far back the calendar feed reaches, so a calendar keeps last week's classes.
 FEED_HISTORY = timedelta(days=30)
 
@@ -24,9 +23,9 @@ def _audience(user: Any) -> Q:
 
     Subqueries rather than joins, so a session is one row however many ways it concerns them.
     """
-    enrolled = Enrollment.objects.filter(student=user, status__in=MEMBER_STATUSES).values(
-        "course_id"
-    )
+    enrolled = Enrollment.objects.filter(
+        student=user, status__in=Enrollment.MEMBER_STATUSES
+    ).values("course_id")
     taught = Course.instructors.through.objects.filter(user=user).values("course_id")
     return Q(host=user) | Q(course_id__in=enrolled) | Q(course_id__in=taught)
 

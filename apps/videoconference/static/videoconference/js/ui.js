@@ -47,15 +47,16 @@ export function setPressed(button, pressed) {
   if (button) button.setAttribute("aria-pressed", pressed ? "true" : "false");
 }
 
-export function isPressed(button) {
-  return Boolean(button) && button.getAttribute("aria-pressed") === "true";
-}
-
 // --- Video tiles -----------------------------------------------------------------------------
+
+/** The grid tile of a remote peer (by peer id) or of this person ("local"), or null. */
+export function tileFor(key) {
+  return byId("video-grid").querySelector(`li.tile[data-peer-id="${CSS.escape(key)}"]`);
+}
 
 export function ensureTile(key, name, { local = false } = {}) {
   const grid = byId("video-grid");
-  let tile = grid.querySelector(`li.tile[data-peer-id="${CSS.escape(key)}"]`);
+  let tile = tileFor(key);
   if (tile) return tile;
   tile = document.createElement("li");
   tile.className = local ? "tile tile-local" : "tile";
@@ -94,7 +95,7 @@ export function ensureTile(key, name, { local = false } = {}) {
 }
 
 export function setTileStream(key, stream) {
-  const tile = byId("video-grid").querySelector(`li.tile[data-peer-id="${CSS.escape(key)}"]`);
+  const tile = tileFor(key);
   if (!tile) return;
   const video = tile.querySelector("video");
   if (video.srcObject !== stream) video.srcObject = stream;
@@ -103,7 +104,7 @@ export function setTileStream(key, stream) {
 }
 
 export function removeTile(key) {
-  const tile = byId("video-grid").querySelector(`li.tile[data-peer-id="${CSS.escape(key)}"]`);
+  const tile = tileFor(key);
   if (tile) {
     const video = tile.querySelector("video");
     if (video) video.srcObject = null;
@@ -121,7 +122,7 @@ export function clearRemoteTiles() {
  * Show a peer's state on its tile. `state` has audio/video (true = on) and hand/screen (true = on).
  */
 export function renderTileState(key, state) {
-  const tile = byId("video-grid").querySelector(`li.tile[data-peer-id="${CSS.escape(key)}"]`);
+  const tile = tileFor(key);
   if (!tile) return;
   const show = {
     audio: state.audio === false,
@@ -136,7 +137,7 @@ export function renderTileState(key, state) {
 }
 
 export function setSpeaking(key, speaking) {
-  const tile = byId("video-grid").querySelector(`li.tile[data-peer-id="${CSS.escape(key)}"]`);
+  const tile = tileFor(key);
   if (!tile) return;
   tile.classList.toggle("speaking", speaking);
   const text = tile.querySelector(".tile-speaking-text");

@@ -383,7 +383,7 @@ class CallController {
         this.speaking.watch(peerId, stream);
       },
       onConnectionState: (state) => {
-        const tile = document.querySelector(`#video-grid li.tile[data-peer-id="${CSS.escape(peerId)}"]`);
+        const tile = ui.tileFor(peerId);
         if (tile) tile.classList.toggle("connection-problem", state === "failed" || state === "disconnected");
       },
     });
@@ -510,8 +510,8 @@ class CallController {
     const video = this.screenTrack || (this.stream && this.stream.getVideoTracks()[0]);
     if (video) preview.addTrack(video);
     ui.setTileStream("local", preview);
-    const tile = document.querySelector('#video-grid li.tile[data-peer-id="local"] video');
-    if (tile) tile.classList.toggle("mirrored", !this.screenTrack);
+    const localVideo = ui.tileFor("local")?.querySelector("video");
+    if (localVideo) localVideo.classList.toggle("mirrored", !this.screenTrack);
   }
 
   /** Stop the call: close the socket and connections, stop local media. */
