@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.courses.urls")),
     path("", include("apps.videoconference.urls")),
+    path("", include("apps.notifications.urls")),
+    path("", include("apps.reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

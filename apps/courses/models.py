@@ -348,6 +348,8 @@ class CourseInvitation(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # When the invitation email went out; the email task sends only while this is empty.
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("course invitation")

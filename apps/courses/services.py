@@ -13,19 +13,18 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import NotAllowed
-from apps.courses import errors, policies, selectors
+from apps.core.tasks import enqueue_on_commit
+from apps.courses import errors, policies, selectors, tasks
 from apps.courses.models import (
     CaptionTrack,
     Category,
@@ -182,6 +181,8 @@ def create_lesson(*, actor: User, course: Course, title: str, **fields: Any) -> 
     lesson.full_clean()
     lesson.save()
     _refresh_lesson_count(course)
+    if lesson.is_published:
+        enqueue_on_commit(tasks.notify_lesson_published, lesson.pk, actor.pk)
     return lesson
 
 
@@ -201,6 +202,9 @@ def update_lesson(*, actor: User, lesson: Lesson, **fields: Any) -> Lesson:
     if lesson.is_published != was_published:
         # Progress counts published lessons only, so every student's count may change.
         _recount_completion(lesson.course)
+    if lesson.is_published and not was_published:
+        # Told once per lesson (the task's dedupe key), however often it is republished.
+        enqueue_on_commit(tasks.notify_lesson_published, lesson.pk, actor.pk)
     return lesson
 
 
@@ -380,6 +384,9 @@ def decide_enrollment(*, actor: User, enrollment: Enrollment, approve: bool) -> 
     enrollment.decided_by = actor
     enrollment.save(update_fields=["status", "decided_by", "updated_at"])
     _refresh_enrollment_count(course)
+    enqueue_on_commit(
+        tasks.notify_enrollment_decided, enrollment.pk, approve, tasks.stamp(enrollment.updated_at)
+    )
     logger.info(
         "enrollment %s",
         "approved" if approve else "denied",
@@ -454,23 +461,12 @@ def mark_lesson_incomplete(*, enrollment: Enrollment, lesson: Lesson) -> None:
 # --- Invitations and CSV import -------------------------------------------------------------
 
 
-def _send_invitations(invitation_ids: list[int], base_url: str) -> None:
-    invitations = CourseInvitation.objects.select_related("course").filter(pk__in=invitation_ids)
-    for invitation in invitations:
-        context = {"invitation": invitation, "url": base_url + invitation.get_absolute_url()}
-        send_mail(
-            subject=_("You are invited to %(course)s") % {"course": invitation.course.title},
-            message=render_to_string("courses/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[invitation.email],
-        )
-
-
 @transaction.atomic
 def invite_by_emails(
     *, actor: User, course: Course, emails: list[str], base_url: str
 ) -> list[CourseInvitation]:
-    """Invite each address (once per course); the emails go out after commit.
+    """Invite each address (once per course); the emails go out after commit, by a task that
+    emails each invitation once (an address invited before is not emailed again).
 
     A fixed number of queries however many addresses: one insert for the new invitations and
     one read of them all.
@@ -484,7 +480,7 @@ def invite_by_emails(
     )
     invitations = list(CourseInvitation.objects.filter(course=course, email__in=wanted))
     ids = [invitation.pk for invitation in invitations]
-    transaction.on_commit(lambda: _send_invitations(ids, base_url))
+    enqueue_on_commit(tasks.send_invitations, ids, base_url)
     return invitations
 
 
@@ -654,6 +650,15 @@ def import_enrollments_csv(
             invite_by_emails(actor=actor, course=course, emails=invited, base_url=base_url)
         _refresh_enrollment_count(course)
         report.applied = True
+        enqueue_on_commit(
+            tasks.notify_import_finished,
+            course.pk,
+            actor.pk,
+            report.count("enrolled"),
+            report.count("invited"),
+            report.count("already_enrolled"),
+            uuid.uuid4().hex,
+        )
     logger.info(
         "enrollment import applied",
         extra={

@@ -81,6 +81,11 @@ class VideoSession(TimeStampedModel):
         default=50,
         help_text=_("The most people connected at once, hosts included (2 to 500)."),
     )
+    # The start time each reminder was sent for (apps/videoconference/tasks.py): a run of the
+    # reminder task skips sessions already reminded, and a session moved to another time is
+    # reminded again for its new time.
+    reminder_24h_sent_for = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_15m_sent_for = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]

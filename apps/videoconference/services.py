@@ -2,7 +2,7 @@
 
 Room membership (joins, leaves, state, chat) is written by `apps.videoconference.room`.
 Every lifecycle event is logged with session and user ids; pushes to connected peers happen
-after commit.
+after commit, and so does queueing the tasks that notify the course's students (tasks.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.core.tasks import enqueue_on_commit
 from apps.courses.models import Course
-from apps.videoconference import policies, realtime
+from apps.videoconference import policies, realtime, tasks
 from apps.videoconference.errors import HostNotAllowed, InvalidSchedule, SessionEnded
 from apps.videoconference.models import Attendance, VideoSession
 
@@ -67,6 +68,7 @@ def schedule_session(
     session.full_clean()
     session.save()
     _log("scheduled", session, actor, course_id=course.pk)
+    enqueue_on_commit(tasks.notify_session_scheduled, session.pk, actor.pk)
     return session
 
 
@@ -83,11 +85,24 @@ def update_session(*, actor: User, session: VideoSession, **changes: Any) -> Vid
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidSchedule(_("Those fields cannot be changed."))
+    noticed = sorted(
+        name
+        for name in tasks.NOTICED_CHANGES
+        if name in changes and getattr(session, name) != changes[name]
+    )
     for name, value in changes.items():
         setattr(session, name, value)
     session.full_clean()
     session.save()
     _log("changed", session, actor, fields=sorted(changes))
+    if noticed:
+        enqueue_on_commit(
+            tasks.notify_session_changed,
+            session.pk,
+            actor.pk,
+            noticed,
+            tasks.stamp(session.updated_at),
+        )
     return session
 
 
@@ -101,6 +116,7 @@ def cancel_session(*, actor: User, session: VideoSession) -> VideoSession:
     session.status = VideoSession.Status.CANCELLED
     session.save(update_fields=["status", "updated_at"])
     _log("cancelled", session, actor)
+    enqueue_on_commit(tasks.notify_session_cancelled, session.pk, actor.pk)
     return session
 
 
@@ -121,6 +137,8 @@ def start_session(*, actor: User, session: VideoSession) -> VideoSession:
         session.ends_at = now + INSTANT_SESSION_LENGTH
     session.save(update_fields=["status", "started_at", "ends_at", "updated_at"])
     _log("started", session, actor)
+    if session.course_id is not None:
+        enqueue_on_commit(tasks.notify_session_started, session.pk, actor.pk)
     return session
 
 
@@ -154,6 +172,8 @@ def start_instant_session(
     session.save()
     _log("scheduled", session, host, kind="instant")
     _log("started", session, host)
+    if course is not None:
+        enqueue_on_commit(tasks.notify_session_started, session.pk, host.pk)
     return session
 
 

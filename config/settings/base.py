@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp import constants as csp
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,8 @@ ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_ID = 1
 SITE_NAME = env.str("SITE_NAME", default="onlineteacher")
+# Where people reach the site: links in emails (sent by tasks, outside any request) start here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +46,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.courses",
     "apps.videoconference",
+    "apps.notifications",
+    "apps.reports",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +87,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "apps.core.context_processors.site",
                 "apps.accounts.context_processors.nav",
+                "apps.notifications.context_processors.bell",
             ],
         },
     }
@@ -172,8 +178,27 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a worker took but never acknowledged (the worker died) goes back to the queue after
+# this many seconds; tasks are idempotent, so running one twice is safe.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_TIMEZONE = "UTC"
+# Periodic work; run `make beat` (one beat per deployment). Each task is safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    "videoconference-session-reminders": {
+        "task": "videoconference.send_session_reminders",
+        "schedule": env.float("REMINDER_INTERVAL_SECONDS", default=60.0),
+    },
+    "notifications-daily-digests": {
+        "task": "notifications.send_daily_digests",
+        "schedule": crontab(minute=5),  # hourly; each person gets theirs at their local hour
+    },
+    "reports-delete-expired": {
+        "task": "reports.delete_expired",
+        "schedule": crontab(minute=35),
+    },
+}
 
 # --- Email ----------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -187,6 +212,17 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="onlineteacher <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Notifications and reports --------------------------------------------------------------
+# The local hour (in each person's time zone) at which daily digests go out.
+NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
+# Generated report files: kept outside MEDIA_ROOT (never served directly), deleted after the TTL.
+REPORTS_DIR = Path(env.str("REPORTS_DIR", default=str(DATA_DIR / "reports")))
+REPORTS_TTL_HOURS = env.int("REPORTS_TTL_HOURS", default=72)
+# A report whose worker has not written progress for this long is taken over by a new run.
+REPORTS_STALE_AFTER_SECONDS = env.int("REPORTS_STALE_AFTER_SECONDS", default=60)
+# Rows a report run writes between two progress (and heartbeat) commits.
+REPORTS_ROWS_PER_CHUNK = env.int("REPORTS_ROWS_PER_CHUNK", default=200)
 
 # --- Auth and accounts ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -7,7 +7,15 @@ from pathlib import Path
 from config.logs import logging_config
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATA_DIR, DATABASES, LOG_FORMAT, REDIS_URL, env
+from .base import (
+    CACHES,
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    DATA_DIR,
+    DATABASES,
+    LOG_FORMAT,
+    REDIS_URL,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -36,11 +44,28 @@ if REDIS_URL and _xdist_worker.startswith("gw"):
     # The layer's prefix carries the database number (Redis pub/sub ignores database numbers).
     CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url_for(REDIS_URL, _offset + 1))}
     CELERY_BROKER_URL = redis_url_for(REDIS_URL, _offset + 2)
+if REDIS_URL:
+    # Two test runs may share one Redis (two checkouts, parallel CI jobs): the broker keys of
+    # this run carry its own prefix, so a worker one run starts never takes another run's tasks.
+    # Worker and server processes a test starts inherit the prefix through the environment.
+    _run = os.environ.setdefault("TEST_BROKER_PREFIX", f"test{os.getpid()}.")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "global_keyprefix": _run,
+    }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "test-media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The test process keeps mail in memory whatever this says (pytest-django's test environment sets
+# locmem). A worker or server process a test starts does too, unless the test gives it EMAIL_URL
+# (its SMTP sink: apps/core/tests/worker.py).
+if not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
 LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+# Tests run tasks in the calling process, with Redis too, so a test sees a task's effect at once.
+# Tests of the real thing start a Celery worker process (apps/core/tests/worker.py), which does
+# not run eagerly, and switch the test process to queueing for it.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

@@ -175,6 +175,12 @@ PROJECT_SETTINGS = {
     "SIGNALING_PEER_TIMEOUT_SECONDS",
     "SIGNALING_RATE_PER_SECOND",
     "SIGNALING_RATE_BURST",
+    "SITE_URL",
+    "NOTIFICATIONS_DIGEST_HOUR",
+    "REPORTS_DIR",
+    "REPORTS_TTL_HOURS",
+    "REPORTS_STALE_AFTER_SECONDS",
+    "REPORTS_ROWS_PER_CHUNK",
 }
 # Read by Django but absent from global_settings, and read by Channels and django-csp.
 LIBRARY_SETTINGS = {

@@ -135,17 +135,18 @@ Builder = Callable[[int, User | None], Page]
 
 # page builder, viewer ("anonymous" or a student), pinned query count
 CASES: list[tuple[Builder, str, int]] = [
-    # session, user, profile (theme), roles: 4 before any course query for a signed-in viewer
+    # session, user, profile (theme), roles, the bell's unread count (the cache was cleared):
+    # 5 before any course query for a signed-in viewer
     (catalog, "anonymous", 8),  # filter choices 2, category tree 2, count, page, instructors, tags
-    (catalog, "student", 12),
+    (catalog, "student", 13),
     (category_page, "anonymous", 9),  # + the subcategory ids
-    (category_page, "student", 13),
-    (course_page, "student", 12),  # + the course's live and upcoming sessions (members only)
-    (lesson_page, "student", 10),
-    (my_learning, "student", 5),
-    (dashboard, "instructor", 5),
-    (roster, "instructor", 7),
-    (roster_csv, "instructor", 7),
+    (category_page, "student", 14),
+    (course_page, "student", 13),  # + the course's live and upcoming sessions (members only)
+    (lesson_page, "student", 11),
+    (my_learning, "student", 6),
+    (dashboard, "instructor", 6),
+    (roster, "instructor", 8),
+    (roster_csv, "instructor", 7),  # no page header, so no bell
 ]
 
 
