@@ -7,16 +7,19 @@ use it must see committed data, hence `live_url` depends on pytest-django's `tra
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from http.client import HTTPConnection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from channels.db import database_sync_to_async
 
 CHROMIUM_PATH = Path(os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium"))
 CHROMIUM_ARGS = [
@@ -196,3 +199,20 @@ def catalog(live_url: str) -> Any:
     from tests.e2e.course_data import build_catalog
 
     return build_catalog()
+
+
+SERVER_CALL_TIMEOUT_SECONDS = 10.0
+_T = TypeVar("_T")
+
+
+def in_the_server(server: LiveServer, service: Callable[..., _T], **kwargs: Any) -> _T:
+    """Run a service call on the live server's event loop, as a task in a web process would.
+
+    Services that push to open tabs (`notify()`, `mark_read()`) go through the channel layer
+    that serves the page's socket. Called from the test thread instead, they could not:
+    Playwright's loop occupies that thread (async_to_sync refuses to run there), and the
+    in-memory layer (the default configuration) must be used from the loop that reads it.
+    """
+    loop = server.server.servers[0].get_loop()
+    call = database_sync_to_async(partial(service, **kwargs))()
+    return asyncio.run_coroutine_threadsafe(call, loop).result(SERVER_CALL_TIMEOUT_SECONDS)

@@ -38,9 +38,9 @@ from apps.reports.tests.factories import make_report
 from apps.videoconference import services as session_services
 from apps.videoconference.models import VideoSession
 from tests.e2e.axe import AXE_RUN, AXE_SOURCE, AXE_TAGS
-from tests.e2e.conftest import LiveServer, sign_in
+from tests.e2e.conftest import LiveServer, in_the_server, sign_in
 from tests.e2e.course_data import Catalog, add_lessons, make_course
-from tests.e2e.test_notifications import in_the_server, notify_in_the_server
+from tests.e2e.test_notifications import notify_in_the_server
 
 pytestmark = pytest.mark.browser
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from apps.courses.tests.factories import CourseFactory, EnrollmentFactory, instr
 from apps.videoconference import services
 from apps.videoconference.models import VideoSession
 from tests.e2e.call_helpers import CallPage, axe_violations, focus_by_keyboard, start_call
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import LiveServer, in_the_server, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +56,13 @@ def _course_session(students: int = 1) -> tuple[VideoSession, User, list[User]]:
     )
     session = services.start_session(actor=instructor, session=session)
     return session, instructor, enrolled
+
+
+@pytest.fixture
+def course_session(_live_server: LiveServer) -> Callable[..., Any]:
+    """`_course_session` run in the server: scheduling and starting notify the students, and
+    pushing to their open tabs cannot run in this thread (Playwright's event loop is here)."""
+    return lambda students=1: in_the_server(_live_server, _course_session, students=students)
 
 
 def _assert_no_console_errors(*pages: CallPage) -> None:
@@ -149,8 +157,8 @@ def test_instant_session_video_chat_mute_hand_host_mute_and_end(new_context, liv
     _assert_no_console_errors(host, student)
 
 
-def test_three_people_in_a_course_session_all_see_each_other(new_context, live_url):
-    session, instructor, (first, second) = _course_session(students=2)
+def test_three_people_in_a_course_session_all_see_each_other(new_context, live_url, course_session):
+    session, instructor, (first, second) = course_session(students=2)
     people = [
         _person(new_context, live_url, instructor, "instructor"),
         _person(new_context, live_url, first, "first student"),
@@ -166,9 +174,9 @@ def test_three_people_in_a_course_session_all_see_each_other(new_context, live_u
 
 
 def test_unenrolled_student_is_refused_and_signed_out_visitor_signs_in_and_returns(
-    new_context, live_url
+    new_context, live_url, course_session
 ):
-    session, _instructor, (enrolled,) = _course_session(students=1)
+    session, _instructor, (enrolled,) = course_session(students=1)
     outsider = _person(new_context, live_url, make_user(display_name="Olga Outsider"), "outsider")
 
     response = outsider.page.goto(live_url + session.meeting_url)
@@ -191,8 +199,10 @@ def test_unenrolled_student_is_refused_and_signed_out_visitor_signs_in_and_retur
     expect(visitor.locator("#join-button")).to_be_visible()
 
 
-def test_dropped_socket_rejoins_within_five_seconds_and_video_flows_again(new_context, live_url):
-    session, instructor, (enrolled,) = _course_session(students=1)
+def test_dropped_socket_rejoins_within_five_seconds_and_video_flows_again(
+    new_context, live_url, course_session
+):
+    session, instructor, (enrolled,) = course_session(students=1)
     host = _person(new_context, live_url, instructor, "host")
     student = _person(new_context, live_url, enrolled, "student")
     start_call(host, student, url=live_url + session.meeting_url)
@@ -227,10 +237,12 @@ def test_dropped_socket_rejoins_within_five_seconds_and_video_flows_again(new_co
     assert student.stats()[host.peer_id]["connectionState"] == "connected"
 
 
-def test_screen_share_replaces_the_outgoing_video_for_the_other_side(new_context, live_url):
+def test_screen_share_replaces_the_outgoing_video_for_the_other_side(
+    new_context, live_url, course_session
+):
     """Chromium's fake media gives a 640x480 camera and a 1280x720 fake screen (with
     --use-fake-ui-for-media-stream, getDisplayMedia is granted without a picker)."""
-    session, instructor, (enrolled,) = _course_session(students=1)
+    session, instructor, (enrolled,) = course_session(students=1)
     host = _person(new_context, live_url, instructor, "host")
     student = _person(new_context, live_url, enrolled, "student")
     start_call(host, student, url=live_url + session.meeting_url)
@@ -266,9 +278,9 @@ def _choose_theme(page: Any, label: str) -> None:
 
 
 def test_call_screen_passes_axe_in_every_theme_with_chat_and_participants_open(
-    new_context, live_url
+    new_context, live_url, course_session
 ):
-    session, instructor, (enrolled,) = _course_session(students=1)
+    session, instructor, (enrolled,) = course_session(students=1)
     host = _person(new_context, live_url, instructor, "host")
     student = _person(new_context, live_url, enrolled, "student")
     start_call(host, student, url=live_url + session.meeting_url)
@@ -289,8 +301,8 @@ def test_call_screen_passes_axe_in_every_theme_with_chat_and_participants_open(
     assert not findings, "axe violations on the call screen:\n" + "\n".join(findings)
 
 
-def test_keyboard_only_student_joins_mutes_chats_and_leaves(new_context, live_url):
-    session, instructor, (enrolled,) = _course_session(students=1)
+def test_keyboard_only_student_joins_mutes_chats_and_leaves(new_context, live_url, course_session):
+    session, instructor, (enrolled,) = course_session(students=1)
     host = _person(new_context, live_url, instructor, "host")
     student = _person(new_context, live_url, enrolled, "student")
     host.open(live_url + session.meeting_url)

@@ -3,38 +3,20 @@ and reading it through the list clears it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from channels.db import database_sync_to_async
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from apps.accounts.tests.factories import make_user
 from apps.notifications import kinds, services
 from apps.notifications.models import Notification
-from tests.e2e.conftest import LiveServer, poll, sign_in
+from tests.e2e.conftest import LiveServer, in_the_server, poll, sign_in
 
 pytestmark = pytest.mark.browser
-
-SERVER_CALL_TIMEOUT_SECONDS = 10.0
-T = TypeVar("T")
-
-
-def in_the_server(server: LiveServer, service: Callable[..., T], **kwargs: Any) -> T:
-    """Run a service call on the live server's event loop, as a task in a web process would.
-
-    Services that push to open tabs (`notify()`, `mark_read()`) go through the channel layer
-    that serves the page's socket. Called from the test thread instead, they could not:
-    Playwright's loop occupies that thread (async_to_sync refuses to run there), and the
-    in-memory layer (the default configuration) must be used from the loop that reads it.
-    """
-    loop = server.server.servers[0].get_loop()
-    call = database_sync_to_async(partial(service, **kwargs))()
-    return asyncio.run_coroutine_threadsafe(call, loop).result(SERVER_CALL_TIMEOUT_SECONDS)
 
 
 def notify_in_the_server(server: LiveServer, **kwargs: Any) -> list[Notification]:

@@ -118,6 +118,8 @@ def readyz_in_process_with(*, redis_url: str, data_dir: Path) -> dict:
         env={
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "REDIS_URL": redis_url,
+            # As in production: with REDIS_URL tasks go to the broker (tests run them eagerly).
+            "CELERY_TASK_ALWAYS_EAGER": "false",
             "HEALTH_CHECK_TIMEOUT_SECONDS": "1",
             "DATA_DIR": str(data_dir),
             "LOG_LEVEL": "CRITICAL",
@@ -161,7 +163,8 @@ def test_readyz_answers_promptly_when_redis_hangs(tmp_path: Path, hung_server: s
 @pytest.mark.redis
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a Redis server in REDIS_URL")
 @pytest.mark.django_db
-def test_readyz_against_real_redis() -> None:
+def test_readyz_against_real_redis(settings) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production with REDIS_URL: a real broker
     response = Client().get("/readyz")
 
     assert response.status_code == 200, response.content
