@@ -6,10 +6,14 @@ is another process), or run for data that is then rolled back; `on_commit` preve
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from celery import Task, current_app
 from django.db import transaction
+
+# Failures worth another try later: the mail server is down, busy or slow.
+TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 
 def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.courses.models import Category, Course, Enrollment, Lesson, LessonProgress, Tag
@@ -148,3 +149,30 @@ def progress_percent(enrollment: Enrollment, lesson_count: int) -> int:
     if not lesson_count:
         return 0
     return min(100, round(100 * enrollment.completed_lesson_count / lesson_count))
+
+
+# (user id, the language of their profile or None): whom to notify, in which language
+Recipient = tuple[int, str | None]
+
+
+# --- Helpers the course and live-session tasks share --------------------------------------------
+
+
+def course_member_recipients(
+    course_id: int, *, exclude: Iterable[int | None] = (), also: Iterable[int] = ()
+) -> list[Recipient]:
+    """The course's member students (Enrollment.MEMBER_STATUSES) plus `also`, minus `exclude`,
+    each with their language. One query however many there are."""
+    who = Q(enrollments__course_id=course_id, enrollments__status__in=Enrollment.MEMBER_STATUSES)
+    extra = list(also)
+    if extra:
+        who |= Q(pk__in=extra)
+    excluded = [pk for pk in exclude if pk is not None]
+    rows = (
+        User.objects.filter(who)
+        .exclude(pk__in=excluded)
+        .values_list("pk", "profile__language")
+        .distinct()
+        .order_by("pk")
+    )
+    return list(rows)

@@ -8,91 +8,25 @@ key, invitation emails are sent under a row lock and marked sent in the same tra
 from __future__ import annotations
 
 import logging
-import smtplib
-from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.accounts.models import User
+from apps.core.tasks import TRANSIENT_EMAIL_ERRORS
 from apps.courses.models import Course, CourseInvitation, Enrollment, Lesson
+from apps.courses.selectors import course_member_recipients
 from apps.notifications import kinds
-from apps.notifications.services import notify
+from apps.notifications.services import notify_in_their_language
 
 logger = logging.getLogger(__name__)
-
-# Failures worth another try later: the mail server is down, busy or slow.
-TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
-
-# (user id, the language of their profile or None)
-Recipient = tuple[int, str | None]
-
-
-# --- Helpers the course and live-session tasks share --------------------------------------------
-
-
-def course_member_recipients(
-    course_id: int, *, exclude: Iterable[int | None] = (), also: Iterable[int] = ()
-) -> list[Recipient]:
-    """The course's member students (Enrollment.MEMBER_STATUSES) plus `also`, minus `exclude`,
-    each with their language. One query however many there are."""
-    who = Q(enrollments__course_id=course_id, enrollments__status__in=Enrollment.MEMBER_STATUSES)
-    extra = list(also)
-    if extra:
-        who |= Q(pk__in=extra)
-    excluded = [pk for pk in exclude if pk is not None]
-    rows = (
-        User.objects.filter(who)
-        .exclude(pk__in=excluded)
-        .values_list("pk", "profile__language")
-        .distinct()
-        .order_by("pk")
-    )
-    return list(rows)
-
-
-def notify_in_their_language(
-    recipients: Iterable[Recipient],
-    *,
-    kind: str,
-    text: Callable[[], tuple[str, str]],
-    url: str,
-    dedupe_key: str,
-    event_at: datetime | None = None,
-) -> int:
-    """`notify()` each recipient with the title and body `text()` gives in their language.
-
-    One `notify()` per language present (a handful at most), not per person. Returns how many
-    notifications were created (0 when everyone was told already).
-    """
-    by_language: dict[str, set[int]] = {}
-    for user_id, language in recipients:
-        by_language.setdefault(language or settings.LANGUAGE_CODE, set()).add(user_id)
-    created = 0
-    for language, user_ids in sorted(by_language.items()):
-        with translation.override(language):
-            title, body = text()
-        created += len(
-            notify(
-                recipient_ids=user_ids,
-                kind=kind,
-                title=title,
-                body=body,
-                url=url,
-                event_at=event_at,
-                dedupe_key=dedupe_key,
-            )
-        )
-    return created
 
 
 def stamp(moment: datetime) -> str:

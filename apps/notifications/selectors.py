@@ -11,7 +11,10 @@ from django.db.models import Count, QuerySet
 from apps.notifications.kinds import KINDS, get_kind
 from apps.notifications.models import DeliverySettings, Notification, Preference
 
-UNREAD_CACHE_SECONDS = 3600
+# Writers clear the cached count, so it is normally exact. The short life covers embedded mode,
+# where the cache is per process and `make beat` (another process) creates reminders: the web
+# process's bell catches up within this many seconds.
+UNREAD_CACHE_SECONDS = 60
 
 
 def _unread_key(user_id: int) -> str:

@@ -8,11 +8,12 @@ call `notify()` from their tasks; they never write Notification rows themselves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.models import User
 from apps.core.tasks import enqueue_on_commit
@@ -206,3 +207,38 @@ def unsubscribe(*, token: str) -> tuple[User, str] | None:
         extra={"event": "notifications.unsubscribed", "user_id": user.pk, "kind": request.kind},
     )
     return user, request.kind
+
+
+def notify_in_their_language(
+    recipients: Iterable[tuple[int, str | None]],
+    *,
+    kind: str,
+    text: Callable[[], tuple[str, str]],
+    url: str,
+    dedupe_key: str,
+    event_at: datetime | None = None,
+) -> int:
+    """`notify()` each recipient with the title and body `text()` gives in their language.
+
+    One `notify()` per language present (a handful at most), not per person. Returns how many
+    notifications were created (0 when everyone was told already).
+    """
+    by_language: dict[str, set[int]] = {}
+    for user_id, language in recipients:
+        by_language.setdefault(language or settings.LANGUAGE_CODE, set()).add(user_id)
+    created = 0
+    for language, user_ids in sorted(by_language.items()):
+        with translation.override(language):
+            title, body = text()
+        created += len(
+            notify(
+                recipient_ids=user_ids,
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+                event_at=event_at,
+                dedupe_key=dedupe_key,
+            )
+        )
+    return created

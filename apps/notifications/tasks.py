@@ -19,13 +19,12 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from apps.core.tasks import TRANSIENT_EMAIL_ERRORS
 from apps.notifications import emails, realtime, selectors
 from apps.notifications.models import Digest, Notification
 
 logger = logging.getLogger(__name__)
 
-# Failures worth another try later: the mail server is down, busy or slow.
-TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
 # With backoff 5 s doubling up to 10 min, eight retries span about 20 minutes.
 EMAIL_MAX_RETRIES = 8
 EMAIL_RETRY_BACKOFF_SECONDS = 5

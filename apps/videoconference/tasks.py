@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from apps.courses.tasks import course_member_recipients, notify_in_their_language, stamp
+from apps.courses.selectors import course_member_recipients
+from apps.courses.tasks import stamp
 from apps.notifications import kinds
+from apps.notifications.services import notify_in_their_language
 from apps.videoconference.models import VideoSession
 
 logger = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from apps.courses.tests.factories import (
     LessonFactory,
     instructor_of,
 )
+from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -340,7 +341,7 @@ def test_each_course_task_is_logged(caplog, django_capture_on_commit_callbacks):
 def test_each_person_is_written_to_in_their_own_language():
     readers = [make_user() for _ in range(3)]
 
-    tasks.notify_in_their_language(
+    notification_services.notify_in_their_language(
         [(readers[0].pk, "de"), (readers[1].pk, None), (readers[2].pk, "fr")],
         kind="lesson_published",
         text=lambda: (f"title in {translation.get_language()}", ""),
