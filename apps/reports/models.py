@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -110,6 +111,17 @@ class Report(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status == self.Status.DONE
+
+    @property
+    def is_expired(self) -> bool:
+        """Past its expiry: marked so by the hourly clean-up, or due and not yet cleaned up."""
+        if self.status == self.Status.EXPIRED:
+            return True
+        return self.is_done and self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.is_done and not self.is_expired
 
     @property
     def progress_text(self) -> str:

@@ -13,7 +13,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -68,14 +67,7 @@ def _status_context(report: Report) -> dict[str, Any]:
         "failure_message": errors.FAILURE_MESSAGES.get(
             report.error_code, errors.DEFAULT_FAILURE_MESSAGE
         ),
-        "is_expired": _is_expired(report),
     }
-
-
-def _is_expired(report: Report) -> bool:
-    if report.status == Report.Status.EXPIRED:
-        return True
-    return report.is_done and report.expires_at is not None and report.expires_at <= timezone.now()
 
 
 @never_cache
@@ -121,7 +113,7 @@ def _unavailable(
 def download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     """The file, to the person who asked for it only (anyone else: 404, as for a missing one)."""
     report = policies.get_report_for_download(user=request.user, pk=pk)
-    if _is_expired(report):
+    if report.is_expired:
         return _unavailable(
             request,
             report,

@@ -388,6 +388,25 @@ def test_my_reports_lists_only_mine_newest_first(
     assert f"/reports/{newer.pk}/download/" not in text
 
 
+def test_the_list_offers_no_download_for_a_report_past_its_expiry_before_the_clean_up(
+    course: Course,
+) -> None:
+    """The hourly clean-up has not run yet; the list must agree with the download (410)."""
+    teacher = teacher_of(course)
+    report = make_report(
+        requested_by=teacher,
+        course=course,
+        status=Report.Status.DONE,
+        expires_at=timezone.now() - timedelta(minutes=5),
+    )
+
+    text = _client(teacher).get("/reports/").content.decode()
+
+    assert f"/reports/{report.pk}/download/" not in text
+    assert "Expired" in text
+    assert _client(teacher).get(f"/reports/{report.pk}/download/").status_code == 410
+
+
 def test_a_signed_out_tab_polling_the_status_reloads_instead_of_showing_the_sign_in_page(
     course: Course,
 ) -> None:
