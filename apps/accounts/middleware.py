@@ -5,7 +5,6 @@ The loaded profile row is kept as `request.preferences` (None for visitors) for 
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
@@ -32,10 +31,7 @@ class UserPreferencesMiddleware:
             request.preferences = profile  # type: ignore[attr-defined]
             if profile is not None:
                 theme = profile.theme
-                try:
-                    timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                    timezone.deactivate()
+                timezone.activate(profile.zone)
                 if profile.language:
                     translation.activate(profile.language)
                     request.LANGUAGE_CODE = translation.get_language()

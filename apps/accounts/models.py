@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import tzinfo
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -94,6 +95,16 @@ class Theme(models.TextChoices):
     HIGH_CONTRAST = "contrast", _("High contrast")
 
 
+def zone_named(name: str | None) -> tzinfo:
+    """The time zone called `name`; the site's (TIME_ZONE) when unset or unknown."""
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.get_default_timezone()
+
+
 def _time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -127,3 +138,7 @@ class Profile(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone_named(self.time_zone)

@@ -7,10 +7,12 @@ is another process), or run for data that is then rolled back; `on_commit` preve
 from __future__ import annotations
 
 import smtplib
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Task, current_app
 from django.db import transaction
+from django.utils import timezone
 
 # Failures worth another try later: the mail server is down, busy or slow.
 TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
@@ -26,3 +28,18 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(
         lambda: task.delay(*args, **kwargs), robust=not current_app.conf.task_always_eager
     )
+
+
+def stamp(moment: datetime) -> str:
+    """A row's `updated_at` as a short text naming one change of it, for dedupe keys: the same
+    when a task is redelivered, another for the next change."""
+    return str(int(moment.timestamp() * 1_000_000))
+
+
+def parse_now(now_iso: str | None) -> datetime:
+    """The clock of a periodic task: `now_iso` when given (tests, a manual catch-up run), else
+    now. A time without an offset is UTC (beat and the tests pass UTC), not the machine's zone."""
+    if not now_iso:
+        return timezone.now()
+    now = datetime.fromisoformat(now_iso)
+    return now if timezone.is_aware(now) else now.replace(tzinfo=UTC)

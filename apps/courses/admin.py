@@ -53,6 +53,20 @@ class StaffAdmin(admin.ModelAdmin):
         return is_staff(request.user)
 
 
+class RecordAdmin(StaffAdmin):
+    """Records (attendance, notifications sent, reports): staff may look, nobody edits them
+    after the fact."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class StaffInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_staff(request.user)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import NotAllowed
-from apps.core.tasks import enqueue_on_commit
+from apps.core.tasks import enqueue_on_commit, stamp
 from apps.courses import errors, policies, selectors, tasks
 from apps.courses.models import (
     CaptionTrack,
@@ -385,7 +385,7 @@ def decide_enrollment(*, actor: User, enrollment: Enrollment, approve: bool) -> 
     enrollment.save(update_fields=["status", "decided_by", "updated_at"])
     _refresh_enrollment_count(course)
     enqueue_on_commit(
-        tasks.notify_enrollment_decided, enrollment.pk, approve, tasks.stamp(enrollment.updated_at)
+        tasks.notify_enrollment_decided, enrollment.pk, approve, stamp(enrollment.updated_at)
     )
     logger.info(
         "enrollment %s",

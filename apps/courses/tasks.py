@@ -8,7 +8,6 @@ key, invitation emails are sent under a row lock and marked sent in the same tra
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from celery import shared_task
 from django.core.mail import send_mail
@@ -27,12 +26,6 @@ from apps.notifications import kinds
 from apps.notifications.services import notify_in_their_language
 
 logger = logging.getLogger(__name__)
-
-
-def stamp(moment: datetime) -> str:
-    """A row's `updated_at` as a short text naming one change of it, for dedupe keys: the same
-    when a task is redelivered, another for the next change."""
-    return str(int(moment.timestamp() * 1_000_000))
 
 
 def _log(event: str, **extra: object) -> None:

@@ -8,22 +8,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.courses.admin import StaffAdmin
+from apps.courses.admin import RecordAdmin, StaffAdmin
 from apps.notifications import services
 from apps.notifications.models import DeliverySettings, Digest, Notification, Preference
-
-
-class RecordAdmin(StaffAdmin):
-    """Staff may look; nobody edits what was sent after the fact."""
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Notification)

@@ -4,9 +4,8 @@ headers mail clients use for a one-click unsubscribe (RFC 2369 and RFC 8058)."""
 from __future__ import annotations
 
 import hashlib
-import zoneinfo
 from collections.abc import Sequence
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from apps.accounts.models import User
+from apps.accounts.models import User, zone_named
 from apps.notifications.kinds import get_kind
 from apps.notifications.models import Notification
 from apps.notifications.tokens import make_unsubscribe_token
@@ -42,12 +41,8 @@ def _reader_context(user: User) -> ExitStack:
     """Language and time zone of the reader for rendering (their profile's, else the site's)."""
     stack = ExitStack()
     profile = getattr(user, "profile", None)
-    zone = timezone.get_default_timezone()
-    language = settings.LANGUAGE_CODE
-    if profile is not None:
-        with suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo(profile.time_zone)
-        language = profile.language or language
+    zone = profile.zone if profile is not None else zone_named(None)
+    language = (profile.language if profile is not None else "") or settings.LANGUAGE_CODE
     stack.enter_context(timezone.override(zone))
     stack.enter_context(translation.override(language))
     return stack

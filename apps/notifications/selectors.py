@@ -21,8 +21,19 @@ def _unread_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 
 
+def in_app(user_id: int) -> QuerySet[Notification]:
+    """What the person sees in the app (the list page): their in-app notifications, newest first."""
+    return Notification.objects.filter(recipient_id=user_id, show_in_app=True).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def _unread() -> QuerySet[Notification]:
+    return Notification.objects.filter(show_in_app=True, read_at__isnull=True)
+
+
 def unread_queryset(user_id: int) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient_id=user_id, show_in_app=True, read_at__isnull=True)
+    return _unread().filter(recipient_id=user_id)
 
 
 def unread_count(user_id: int) -> int:
@@ -40,7 +51,8 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
     ids = list(user_ids)
     counts = dict.fromkeys(ids, 0)
     rows = (
-        Notification.objects.filter(recipient_id__in=ids, show_in_app=True, read_at__isnull=True)
+        _unread()
+        .filter(recipient_id__in=ids)
         .values("recipient_id")
         .annotate(n=Count("pk"))
         .order_by()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import zoneinfo
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from celery import Task, shared_task
@@ -19,7 +18,8 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from apps.core.tasks import TRANSIENT_EMAIL_ERRORS
+from apps.accounts.models import zone_named
+from apps.core.tasks import TRANSIENT_EMAIL_ERRORS, parse_now
 from apps.notifications import emails, realtime, selectors
 from apps.notifications.models import Digest, Notification
 
@@ -172,25 +172,9 @@ def _send_notification_email(notification_id: int) -> str:
     return "sent"
 
 
-def _zone(name: str | None) -> zoneinfo.ZoneInfo:
-    """The person's time zone; the site's when unset or unknown."""
-    try:
-        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def digest_cutoff(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+def digest_cutoff(day: date, zone: tzinfo) -> datetime:
     """The moment of `day`'s digest in the person's zone: it holds what waited before then."""
     return datetime.combine(day, time(hour=settings.NOTIFICATIONS_DIGEST_HOUR), tzinfo=zone)
-
-
-def _parse_now(now_iso: str | None) -> datetime:
-    if not now_iso:
-        return timezone.now()
-    now = datetime.fromisoformat(now_iso)
-    # A time without an offset is UTC (beat and the tests pass UTC), not the machine's zone.
-    return now if timezone.is_aware(now) else now.replace(tzinfo=zoneinfo.ZoneInfo("UTC"))
 
 
 @shared_task(name="notifications.send_daily_digests")
@@ -202,26 +186,42 @@ def send_daily_digests(now_iso: str | None = None) -> int:
     What arrives after the digest hour waits for the next day's digest, so a digest comes once
     a day at the same local hour (or at the first run after it, when beat was down then).
     """
-    now = _parse_now(now_iso)
+    now = parse_now(now_iso)
     waiting = (
         Notification.objects.filter(email_status=Notification.EmailStatus.DIGEST)
         .values("recipient_id", "recipient__profile__time_zone")
         .annotate(oldest=Min("created_at"))
         .order_by("recipient_id")
     )
-    queued = 0
+    due: set[tuple[int, date]] = set()
     for row in waiting:
-        zone = _zone(row["recipient__profile__time_zone"])
+        zone = zone_named(row["recipient__profile__time_zone"])
         local = now.astimezone(zone)
         if local.hour < settings.NOTIFICATIONS_DIGEST_HOUR:
             continue
         if row["oldest"] >= digest_cutoff(local.date(), zone):
             continue  # everything waiting came after today's digest time: tomorrow's
-        digest, _created = Digest.objects.get_or_create(
-            user_id=row["recipient_id"], day=local.date()
+        due.add((row["recipient_id"], local.date()))
+    if not due:
+        return 0
+    # Two queries for everyone due: today's digest rows exist afterwards (one per person and
+    # day, by the unique constraint), then the unsent ones among them are queued.
+    Digest.objects.bulk_create(
+        [Digest(user_id=user_id, day=day) for user_id, day in due], ignore_conflicts=True
+    )
+    unsent = (
+        Digest.objects.filter(
+            user_id__in={user_id for user_id, _ in due},
+            day__in={day for _, day in due},
+            sent_at__isnull=True,
         )
-        if digest.sent_at is None:
-            send_digest.delay(digest.pk)
+        .values_list("pk", "user_id", "day")
+        .order_by("user_id")
+    )
+    queued = 0
+    for digest_id, user_id, day in unsent:
+        if (user_id, day) in due:
+            send_digest.delay(digest_id)
             queued += 1
     return queued
 
@@ -271,7 +271,7 @@ def _send_digest(digest_id: int) -> str:
             return "skipped"
         user = digest.user
         profile = getattr(user, "profile", None)
-        cutoff = digest_cutoff(digest.day, _zone(profile.time_zone if profile else None))
+        cutoff = digest_cutoff(digest.day, profile.zone if profile else zone_named(None))
         waiting = list(
             Notification.objects.select_for_update()
             .filter(

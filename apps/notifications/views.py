@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,6 @@ from apps.core.responses import error_response
 from apps.notifications import policies, selectors, services
 from apps.notifications.forms import PreferencesForm
 from apps.notifications.kinds import get_kind
-from apps.notifications.models import Notification
 from apps.notifications.tokens import read_unsubscribe_token
 
 PAGE_SIZE = 20
@@ -36,13 +34,6 @@ class AuthenticatedHtmxRequest(AuthenticatedRequest):
     htmx: HtmxDetails
 
 
-def _in_app_notifications(user_id: int) -> QuerySet[Notification]:
-    """What the list shows: the person's in-app notifications, newest first."""
-    return Notification.objects.filter(recipient_id=user_id, show_in_app=True).order_by(
-        "-created_at", "-pk"
-    )
-
-
 def _list_url(page: str | None = None) -> str:
     url = reverse("notifications:list")
     return f"{url}?page={page}" if page and page.isdigit() and page != "1" else url
@@ -51,9 +42,7 @@ def _list_url(page: str | None = None) -> str:
 @login_required
 @require_safe
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
-    page = Paginator(_in_app_notifications(request.user.pk), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(selectors.in_app(request.user.pk), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/list.html", {"page": page})
 
 

@@ -3,17 +3,14 @@ files themselves are never reachable from here (only the requester downloads the
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from apps.courses.admin import StaffAdmin
+from apps.courses.admin import RecordAdmin
 from apps.reports.models import Report
 
 
 @admin.register(Report)
-class ReportAdmin(StaffAdmin):
+class ReportAdmin(RecordAdmin):
     list_display = [
         "pk",
         "kind",
@@ -33,13 +30,5 @@ class ReportAdmin(StaffAdmin):
     list_select_related = ["requested_by", "course", "session"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Rows and files go together; the hourly clean-up deletes files, nothing else does.
-        return False
+    # Read-only (RecordAdmin), deletion too: rows and files go together, and the hourly
+    # clean-up deletes files, nothing else does.

@@ -7,7 +7,6 @@ when complete, so the final name never holds half a file.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from django.conf import settings
 from django.utils.text import get_valid_filename, slugify
 
 from apps.reports.models import Report
-
-logger = logging.getLogger(__name__)
 
 CONTENT_TYPES = {
     Report.Format.CSV: "text/csv; charset=utf-8",

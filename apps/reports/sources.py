@@ -5,14 +5,12 @@ Dates are in the requester's time zone (their profile's, else the site's).
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.utils import timezone
-
+from apps.accounts.models import zone_named
 from apps.courses.models import Course, Enrollment
 from apps.courses.selectors import progress_percent
 from apps.reports.models import Report
@@ -44,12 +42,7 @@ ATTENDANCE_COLUMNS = (
 
 def zone_of(report: Report) -> tzinfo:
     profile = getattr(report.requested_by, "profile", None)
-    if profile is not None:
-        try:
-            return zoneinfo.ZoneInfo(profile.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    return timezone.get_default_timezone()
+    return profile.zone if profile is not None else zone_named(None)
 
 
 def _local(value: datetime | None, zone: tzinfo) -> datetime | None:

@@ -24,11 +24,11 @@ from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.notifications.kinds import REPORT_READY
-from apps.notifications.services import notify
+from apps.notifications.services import notify_in_their_language
 from apps.reports import files, services, sources, writers
 from apps.reports.models import Report
 
@@ -130,13 +130,6 @@ def _mark_failed(report_id: int, attempt: int, code: str) -> None:
             _fail(report, code)
 
 
-def _ready_title(report: Report) -> str:
-    profile = getattr(report.requested_by, "profile", None)
-    language = getattr(profile, "language", "") or settings.LANGUAGE_CODE
-    with translation.override(language):
-        return _("Your report is ready: %(title)s") % {"title": report.title}
-
-
 def _finish(report_id: int, attempt: int, part: Any, *, done: int) -> Report:
     """Publish the file, mark the report done and tell the requester, all or nothing."""
     with transaction.atomic():
@@ -172,10 +165,11 @@ def _finish(report_id: int, attempt: int, part: Any, *, done: int) -> Report:
                 "error_code",
             ]
         )
-        notify(
-            recipient_ids=[report.requested_by_id],
+        profile = getattr(report.requested_by, "profile", None)
+        notify_in_their_language(
+            [(report.requested_by_id, getattr(profile, "language", None))],
             kind=REPORT_READY,
-            title=_ready_title(report),
+            text=lambda: (_("Your report is ready: %(title)s") % {"title": report.title}, ""),
             url=report.get_absolute_url(),
             dedupe_key=f"reports.report.{report.pk}.ready",
         )

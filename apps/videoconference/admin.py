@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.http import AuthenticatedRequest
-from apps.courses.admin import StaffAdmin
+from apps.courses.admin import RecordAdmin, StaffAdmin
 from apps.videoconference import services
 from apps.videoconference.models import Attendance, ChatMessage, VideoSession
 
@@ -56,25 +56,10 @@ class VideoSessionAdmin(StaffAdmin):
     @admin.action(description=_("End selected sessions for everyone"))
     def end_selected(self, request: AuthenticatedRequest, queryset: QuerySet[VideoSession]) -> None:
         ended = 0
-        for session in queryset.exclude(
-            status__in=(VideoSession.Status.ENDED, VideoSession.Status.CANCELLED)
-        ):
+        for session in queryset.exclude(status__in=VideoSession.OVER_STATUSES):
             services.end_session(actor=request.user, session=session)
             ended += 1
         self.message_user(request, _("%(n)d session(s) ended.") % {"n": ended}, messages.SUCCESS)
-
-
-class RecordAdmin(StaffAdmin):
-    """Staff may look; what happened in a session is not edited after the fact."""
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Attendance)

@@ -43,6 +43,9 @@ class VideoSession(TimeStampedModel):
         ENDED = "ended", _("Ended")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # A session in one of these can no longer be joined, started or changed.
+    OVER_STATUSES = (Status.ENDED, Status.CANCELLED)
+
     class JoinPolicy(models.TextChoices):
         MEMBERS = "members", _("Course members only")
         LINK = "link", _("Anyone signed in who has the link")
@@ -140,7 +143,7 @@ class VideoSession(TimeStampedModel):
 
     @property
     def is_over(self) -> bool:
-        return self.status in (self.Status.ENDED, self.Status.CANCELLED)
+        return self.status in self.OVER_STATUSES
 
 
 class Attendance(models.Model):

@@ -415,7 +415,7 @@ def _fate(attendance_id: int) -> str:
     row = Attendance.objects.filter(pk=attendance_id).values("removed", "session__status").first()
     if row is None:
         return "gone"
-    if row["session__status"] in (VideoSession.Status.ENDED, VideoSession.Status.CANCELLED):
+    if row["session__status"] in VideoSession.OVER_STATUSES:
         return "ended"
     return "removed" if row["removed"] else "gone"
 

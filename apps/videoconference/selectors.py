@@ -57,6 +57,17 @@ def _with_list_fields(qs: QuerySet[VideoSession]) -> QuerySet[VideoSession]:
     )
 
 
+def _live_first(qs: QuerySet[VideoSession]) -> QuerySet[VideoSession]:
+    """Live sessions before the others, then by start time."""
+    return qs.annotate(
+        live_first=Case(
+            When(status=VideoSession.Status.LIVE, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("live_first", "starts_at", "id")
+
+
 def upcoming_sessions(user: Any) -> list[VideoSession]:
     """Live sessions first (the most recently started first), then upcoming ones by start time.
 
@@ -65,14 +76,7 @@ def upcoming_sessions(user: Any) -> list[VideoSession]:
     qs = VideoSession.objects.filter(_upcoming())
     if not is_staff(user):
         qs = qs.filter(_audience(user))
-    qs = qs.annotate(
-        live_first=Case(
-            When(status=VideoSession.Status.LIVE, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-    )
-    return list(_with_list_fields(qs).order_by("live_first", "starts_at", "id"))
+    return list(_with_list_fields(_live_first(qs)))
 
 
 def past_sessions(user: Any) -> QuerySet[VideoSession]:
@@ -88,17 +92,11 @@ def past_sessions(user: Any) -> QuerySet[VideoSession]:
 
 def course_sessions(course: Course) -> list[VideoSession]:
     """The course's live and upcoming sessions, live first (one query)."""
-    qs = VideoSession.objects.filter(_upcoming(), course=course).annotate(
-        live_first=Case(
-            When(status=VideoSession.Status.LIVE, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-    )
+    qs = VideoSession.objects.filter(_upcoming(), course=course)
     return list(
-        qs.only("id", "title", "status", "starts_at", "ends_at", "meeting_token", "course_id")
-        .order_by("live_first", "starts_at", "id")
-        .all()
+        _live_first(qs).only(
+            "id", "title", "status", "starts_at", "ends_at", "meeting_token", "course_id"
+        )
     )
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.core.tasks import enqueue_on_commit
+from apps.core.tasks import enqueue_on_commit, stamp
 from apps.courses.models import Course
 from apps.videoconference import policies, realtime, tasks
 from apps.videoconference.errors import HostNotAllowed, InvalidSchedule, SessionEnded
@@ -38,6 +38,15 @@ def _log(event: str, session: VideoSession, actor: User | None, **extra: Any) ->
             **extra,
         },
     )
+
+
+def _lock_for_host(session: VideoSession, actor: User | None) -> VideoSession:
+    """The session re-read under a row lock (concurrent host actions queue up), after checking
+    that `actor` may host it; `None` is the system, which may."""
+    locked = VideoSession.objects.select_for_update().get(pk=session.pk)
+    if actor is not None and not policies.can_host(actor, locked):
+        raise HostNotAllowed()
+    return locked
 
 
 @transaction.atomic
@@ -77,9 +86,7 @@ EDITABLE_FIELDS = ("title", "description", "starts_at", "ends_at", "join_policy"
 
 @transaction.atomic
 def update_session(*, actor: User, session: VideoSession, **changes: Any) -> VideoSession:
-    session = VideoSession.objects.select_for_update().get(pk=session.pk)
-    if not policies.can_host(actor, session):
-        raise HostNotAllowed()
+    session = _lock_for_host(session, actor)
     if session.is_over:
         raise SessionEnded()
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -101,16 +108,14 @@ def update_session(*, actor: User, session: VideoSession, **changes: Any) -> Vid
             session.pk,
             actor.pk,
             noticed,
-            tasks.stamp(session.updated_at),
+            stamp(session.updated_at),
         )
     return session
 
 
 @transaction.atomic
 def cancel_session(*, actor: User, session: VideoSession) -> VideoSession:
-    session = VideoSession.objects.select_for_update().get(pk=session.pk)
-    if not policies.can_host(actor, session):
-        raise HostNotAllowed()
+    session = _lock_for_host(session, actor)
     if session.status != VideoSession.Status.SCHEDULED:
         raise InvalidSchedule(_("Only a session that has not started can be cancelled."))
     session.status = VideoSession.Status.CANCELLED
@@ -123,9 +128,7 @@ def cancel_session(*, actor: User, session: VideoSession) -> VideoSession:
 @transaction.atomic
 def start_session(*, actor: User, session: VideoSession) -> VideoSession:
     """Open the room. Starting a live session again is harmless (idempotent)."""
-    session = VideoSession.objects.select_for_update().get(pk=session.pk)
-    if not policies.can_host(actor, session):
-        raise HostNotAllowed()
+    session = _lock_for_host(session, actor)
     if session.is_over:
         raise SessionEnded()
     if session.status == VideoSession.Status.LIVE:
@@ -184,9 +187,7 @@ def end_session(*, actor: User | None, session: VideoSession) -> VideoSession:
     `actor=None` is the system (a session past its end time); otherwise the actor must host.
     Ending twice is harmless.
     """
-    session = VideoSession.objects.select_for_update().get(pk=session.pk)
-    if actor is not None and not policies.can_host(actor, session):
-        raise HostNotAllowed()
+    session = _lock_for_host(session, actor)
     if session.is_over:
         return session
     now = timezone.now()

@@ -10,17 +10,16 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.core.tasks import parse_now, stamp
 from apps.courses.selectors import course_member_recipients
-from apps.courses.tasks import stamp
 from apps.notifications import kinds
 from apps.notifications.services import notify_in_their_language
 from apps.videoconference.models import VideoSession
@@ -297,9 +296,7 @@ def send_session_reminders(now_iso: str | None = None) -> int:
     notifications were created. A fixed number of queries per session due, whatever the number
     of people.
     """
-    now = datetime.fromisoformat(now_iso) if now_iso else timezone.now()
-    if timezone.is_naive(now):
-        now = now.replace(tzinfo=UTC)
+    now = parse_now(now_iso)
     created = 0
     for reminder in REMINDERS:
         due_ids = list(
