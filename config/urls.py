@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("apps.videoconference.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.activity.urls")),
+    path("", include("apps.privacy.urls")),
     path("admin/", admin.site.urls),
 ]
 

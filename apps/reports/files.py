@@ -18,6 +18,7 @@ from apps.reports.models import Report
 CONTENT_TYPES = {
     Report.Format.CSV: "text/csv; charset=utf-8",
     Report.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Report.Format.ZIP: "application/zip",
 }
 PART_SUFFIX = ".part"
 
@@ -77,6 +78,10 @@ def download_name(report: Report) -> str:
     stamp = (report.finished_at or report.created_at).strftime("%Y%m%d")
     if report.kind == Report.Kind.COURSE_PROGRESS and report.course is not None:
         stem = f"{slugify(report.course.slug)[:60] or 'course'}-progress"
+    elif report.kind == Report.Kind.ACTIVITY_LOG:
+        stem = "activity-log"
+    elif report.kind == Report.Kind.DATA_EXPORT:
+        stem = "my-data"
     else:
         title = slugify(report.session.title if report.session is not None else "")[:60]
         stem = f"attendance-{title}" if title else "attendance"

@@ -19,10 +19,15 @@ class Report(models.Model):
     class Kind(models.TextChoices):
         COURSE_PROGRESS = "course_progress", _("Course progress")
         SESSION_ATTENDANCE = "session_attendance", _("Session attendance")
+        # Staff: the activity log, filtered by `parameters` (apps.activity registers the source).
+        ACTIVITY_LOG = "activity_log", _("Activity log")
+        # A person's own data (Art. 15/20): a zip of JSON per app (apps.privacy's source).
+        DATA_EXPORT = "data_export", _("Your data")
 
     class Format(models.TextChoices):
         CSV = "csv", _("CSV (comma-separated values)")
         XLSX = "xlsx", _("Excel workbook (.xlsx)")
+        ZIP = "zip", _("Zip archive of JSON files")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting to start")
@@ -48,6 +53,8 @@ class Report(models.Model):
         on_delete=models.CASCADE,
         related_name="reports",
     )
+    # What a kind without a course or session is about: the activity log's filters.
+    parameters = models.JSONField(default=dict, blank=True)
     file_format = models.CharField(
         _("format"), max_length=8, choices=Format.choices, default=Format.CSV
     )
@@ -84,6 +91,11 @@ class Report(models.Model):
                 condition=(
                     Q(kind="course_progress", course__isnull=False, session__isnull=True)
                     | Q(kind="session_attendance", session__isnull=False, course__isnull=True)
+                    | Q(
+                        kind__in=["activity_log", "data_export"],
+                        course__isnull=True,
+                        session__isnull=True,
+                    )
                 ),
                 name="report_subject_matches_kind",
             ),
@@ -102,6 +114,8 @@ class Report(models.Model):
             return str(_("Progress report: %(title)s") % {"title": self.course.title})
         if self.session is not None:
             return str(_("Attendance report: %(title)s") % {"title": self.session.title})
+        if self.kind == self.Kind.DATA_EXPORT:
+            return str(_("Export of your data"))
         return str(self.get_kind_display())
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.accounts.policies import is_staff
 from apps.core.errors import NotFound
 from apps.courses.models import Course
 from apps.courses.policies import can_edit_course
@@ -25,6 +26,16 @@ def can_request_attendance(user: Any, session: VideoSession) -> bool:
     return can_host(user, session)
 
 
+def can_request_activity_log(user: Any) -> bool:
+    """The whole site's activity log is for staff."""
+    return is_staff(user)
+
+
+def can_request_data_export(user: Any, subject: Any) -> bool:
+    """A person's data export is theirs alone (asked for through apps.privacy)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.pk == subject.pk
+
+
 def may_still_see(user: Any, report: Report) -> bool:
     """Whether the person who asked still has access to the data (an instructor removed from
     the course since, a deactivated account) — checked again before the file is served."""
@@ -32,6 +43,10 @@ def may_still_see(user: Any, report: Report) -> bool:
         return False
     if report.kind == Report.Kind.COURSE_PROGRESS:
         return report.course is not None and can_request_course_progress(user, report.course)
+    if report.kind == Report.Kind.ACTIVITY_LOG:
+        return can_request_activity_log(user)
+    if report.kind == Report.Kind.DATA_EXPORT:
+        return report.requested_by_id == user.pk
     return report.session is not None and can_request_attendance(user, report.session)
 
 

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -43,6 +44,7 @@ def request_report(
     file_format: str,
     course: Course | None = None,
     session: VideoSession | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> Report:
     """A report of `kind` on `course` or `session` for `actor`, generated in the background.
 
@@ -52,7 +54,22 @@ def request_report(
     """
     if kind not in Report.Kind.values or file_format not in Report.Format.values:
         raise InvalidReportRequest()
-    if kind == Report.Kind.COURSE_PROGRESS:
+    parameters = dict(parameters or {})
+    if (file_format == Report.Format.ZIP) != (kind == Report.Kind.DATA_EXPORT):
+        raise InvalidReportRequest()
+    if kind in (Report.Kind.ACTIVITY_LOG, Report.Kind.DATA_EXPORT):
+        if course is not None or session is not None:
+            raise InvalidReportRequest()
+        allowed = (
+            policies.can_request_activity_log(actor)
+            if kind == Report.Kind.ACTIVITY_LOG
+            else policies.can_request_data_export(actor, actor)
+        )
+        if not allowed:
+            raise ReportNotAllowed()
+    elif parameters:
+        raise InvalidReportRequest()
+    elif kind == Report.Kind.COURSE_PROGRESS:
         if course is None or session is not None:
             raise InvalidReportRequest()
         if not policies.can_request_course_progress(actor, course):
@@ -73,6 +90,7 @@ def request_report(
             course=course,
             session=session,
             file_format=file_format,
+            parameters=parameters,
             status__in=Report.PENDING_STATUSES,
         )
         .order_by("-created_at", "-pk")
@@ -83,7 +101,12 @@ def request_report(
             enqueue_on_commit(generate_report, existing.pk)
         return existing
     report = Report(
-        requested_by=actor, kind=kind, course=course, session=session, file_format=file_format
+        requested_by=actor,
+        kind=kind,
+        course=course,
+        session=session,
+        file_format=file_format,
+        parameters=parameters,
     )
     report.full_clean()
     report.save()

@@ -5,7 +5,7 @@ Dates are in the requester's time zone (their profile's, else the site's).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -131,8 +131,23 @@ def session_attendance(session: VideoSession, *, zone: tzinfo, chunk_size: int) 
     )
 
 
+SourceFactory = Callable[[Report, tzinfo, int], Source]
+# Kinds whose rows another app owns (the activity log, a person's data export) register here,
+# from their AppConfig.ready(), so reports does not import the apps above it.
+_registered: dict[str, SourceFactory] = {}
+
+
+def register_source(kind: str, factory: SourceFactory) -> None:
+    """`factory(report, zone, chunk_size)` gives the Source of reports of `kind`."""
+    if kind not in Report.Kind.values:
+        raise ValueError(f"unknown report kind {kind!r}")
+    _registered[kind] = factory
+
+
 def source_for(report: Report, *, chunk_size: int) -> Source:
     zone = zone_of(report)
+    if report.kind in _registered:
+        return _registered[report.kind](report, zone, chunk_size)
     if report.kind == Report.Kind.COURSE_PROGRESS:
         assert report.course is not None  # the model's check constraint
         return course_progress(report.course, zone=zone, chunk_size=chunk_size)

@@ -8,6 +8,7 @@ with Excel's "quote prefix", so they stay text even when someone edits the cell.
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -111,7 +112,35 @@ class XlsxWriter:
         self.book.close()
 
 
+class ZipWriter:
+    """A zip of files: each row is `[name inside the zip, text]` (a data export's JSON per app).
+    The header row names nothing (the zip has no columns) and is ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.archive = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
+        self.names: set[str] = set()
+
+    def write_header(self, columns: Sequence[str]) -> None:
+        return None
+
+    def write_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        for name, text in rows:
+            member = str(name)
+            if member in self.names or member.startswith("/") or ".." in member.split("/"):
+                raise ValueError(f"bad or repeated zip member name {member!r}")
+            self.names.add(member)
+            self.archive.writestr(member, text if isinstance(text, bytes) else str(text))
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def abort(self) -> None:
+        self.archive.close()
+
+
 def open_writer(report: Report, path: Path, *, title: str) -> ReportWriter:
+    if report.file_format == Report.Format.ZIP:
+        return ZipWriter(path)
     if report.file_format == Report.Format.XLSX:
         return XlsxWriter(path, title=title)
     return CsvWriter(path)

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "apps.videoconference",
     "apps.notifications",
     "apps.reports",
+    "apps.activity",
+    "apps.privacy",
 ]
 
 MIDDLEWARE = [
