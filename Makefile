@@ -44,7 +44,7 @@ seed: install
 
 serve: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-server-header
 
 ## worker / beat: Celery, for when REDIS_URL is set (with embedded defaults tasks run in-process)
 worker: install

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -31,7 +31,10 @@ urlpatterns = [
 
 def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
     # MEDIA_ROOT is read per request, not once at import: tests give each test its own.
-    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+    try:
+        return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+    except OSError:  # a name the file system refuses (too long, NUL): no such file
+        raise Http404() from None
 
 
 if settings.SERVE_MEDIA:

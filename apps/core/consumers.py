@@ -54,4 +54,7 @@ class NoSuchRouteConsumer(AsyncJsonWebsocketConsumer):
     """Closes a connection to an unknown WebSocket path cleanly with 4404 (instead of an error)."""
 
     async def connect(self) -> None:
+        # Accept first: a close before the handshake reaches the client as HTTP 403, and the
+        # client could not tell "no such endpoint" (4404, do not retry) from a refusal.
+        await self.accept()
         await self.close(code=4404)

@@ -13,6 +13,7 @@ from django_htmx.middleware import HtmxDetails
 
 from apps.core.errors import NotFound
 from apps.core.http import AuthenticatedRequest
+from apps.core.tokens import is_token
 from apps.courses import policies, selectors, services
 from apps.courses.forms import CatalogFilterForm
 from apps.courses.models import Category, CourseInvitation, Enrollment, Tag
@@ -225,7 +226,11 @@ def my_learning(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitation(request: AuthenticatedRequest, token: str) -> HttpResponse:
-    found = CourseInvitation.objects.select_related("course").filter(token=token).first()
+    found = (
+        CourseInvitation.objects.select_related("course").filter(token=token).first()
+        if is_token(token)
+        else None
+    )
     # Only the person invited may open it; anyone else learns nothing about the course.
     if found is None or found.email.lower() != request.user.email.lower():
         raise NotFound()

@@ -9,14 +9,18 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.errors import InvalidInput
+from apps.core.errors import InvalidInput, RateLimited
+from apps.core.ratelimit import RateLimiter, Verdict
 from apps.core.responses import error_frame
 from apps.notifications.realtime import user_group
 from apps.notifications.selectors import unread_count
 
 MAX_FRAME_BYTES = 1024
+# As the call socket (docs/signaling.md): a client that keeps flooding is closed with 4429.
+RATE_LIMITED_CLOSE_CODE = 4429
 
 
 class NotificationsConsumer(AsyncJsonWebsocketConsumer):
@@ -28,6 +32,11 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=4401)
             return
+        # The same token bucket as the call socket (SIGNALING_RATE_*): a tab pings every
+        # half minute, so anything near the limit is a misbehaving client.
+        self.limiter = RateLimiter(
+            rate=settings.SIGNALING_RATE_PER_SECOND, burst=settings.SIGNALING_RATE_BURST
+        )
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -43,6 +52,17 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
+        limiter: RateLimiter | None = getattr(self, "limiter", None)
+        if limiter is None:
+            return  # refused at connect; the close is on its way
+        verdict = limiter.check()
+        if verdict is Verdict.CLOSE:
+            await self.close(code=RATE_LIMITED_CLOSE_CODE)
+            return
+        if verdict is not Verdict.ALLOW:
+            if verdict is Verdict.DROP_AND_TELL:
+                await self.send_json(error_frame(RateLimited()))
+            return
         if text_data is None or len(text_data) > MAX_FRAME_BYTES:
             await self.send_json(
                 error_frame(InvalidInput(_("Send short JSON text frames."), code="invalid_frame"))

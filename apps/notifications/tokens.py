@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 
+from apps.core.tokens import is_signed_token
 from apps.notifications.kinds import KINDS
 
 _SALT = "onlineteacher.notifications.unsubscribe"
@@ -27,6 +28,8 @@ def make_unsubscribe_token(*, user_id: int, kind: str) -> str:
 
 def read_unsubscribe_token(token: str) -> UnsubscribeRequest | None:
     """The request the token carries, or None for a tampered, truncated or unknown one."""
+    if not is_signed_token(token):
+        return None
     try:
         data = signing.loads(token, salt=_SALT)
     except signing.BadSignature:

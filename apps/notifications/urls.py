@@ -10,5 +10,5 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", views.open_notification, name="open"),
     path("notifications/<int:pk>/read/", views.mark_read, name="mark_read"),
     path("notifications/settings/", views.preferences, name="preferences"),
-    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("notifications/unsubscribe/<signed:token>/", views.unsubscribe, name="unsubscribe"),
 ]

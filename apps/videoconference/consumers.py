@@ -26,9 +26,10 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.channel_layers import release_channel
 from apps.core.errors import DomainError
+from apps.core.ratelimit import RateLimiter, Verdict
 from apps.videoconference import ice, policies, protocol, realtime, room, services
 from apps.videoconference.models import VideoSession
-from apps.videoconference.protocol import CloseCode, ErrorCode, FrameError, Verdict
+from apps.videoconference.protocol import CloseCode, ErrorCode, FrameError
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class SignalingConsumer(AsyncWebsocketConsumer):
         self.beat_task: asyncio.Task[None] | None = None
         self.next_beat = 0.0
         self.last_heard = 0.0
-        self.limiter: protocol.RateLimiter | None = None
+        self.limiter: RateLimiter | None = None
         self.outbox: deque[str] | None = None  # set while a direct relay write is in progress
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -191,7 +192,7 @@ class SignalingConsumer(AsyncWebsocketConsumer):
             return
         loop = asyncio.get_running_loop()
         self.last_heard = loop.time()
-        self.limiter = protocol.RateLimiter(
+        self.limiter = RateLimiter(
             rate=settings.SIGNALING_RATE_PER_SECOND,
             burst=settings.SIGNALING_RATE_BURST,
             clock=loop.time,

@@ -13,6 +13,7 @@ from typing import Any
 from apps.accounts.policies import has_role, is_staff
 from apps.accounts.roles import Role
 from apps.core.errors import NotSignedIn
+from apps.core.tokens import is_token
 from apps.courses.models import Course, Enrollment
 from apps.courses.policies import is_instructor_of
 from apps.videoconference.errors import (
@@ -94,7 +95,7 @@ def may_join(user: Any, session: VideoSession) -> JoinTicket | None:
 def load_session(token: str) -> VideoSession:
     session = (
         VideoSession.objects.select_related("course", "host").filter(meeting_token=token).first()
-        if isinstance(token, str) and 0 < len(token) <= 64
+        if is_token(token)
         else None
     )
     if session is None:

@@ -2,15 +2,14 @@
 
 `read_frame` turns one WebSocket frame into a typed client frame or raises `FrameError` with one
 of the contract's error codes; the `*_frame` builders make every server frame; `close_code_for`
-maps a refusal to a close code; `RateLimiter` is the per-connection token bucket. The consumer
-only moves what these return between the socket, the channel layer and `room`.
+maps a refusal to a close code (the per-connection token bucket is `apps.core.ratelimit`). The
+consumer only moves what these return between the socket, the channel layer and `room`.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any, Literal, TypeAlias
@@ -450,65 +449,4 @@ def error_code_for(error: DomainError) -> ErrorCode:
     return ErrorCode.BAD_MESSAGE
 
 
-# --- Rate limiting --------------------------------------------------------------------------
-class Verdict(StrEnum):
-    ALLOW = "allow"
-    DROP_AND_TELL = "drop_and_tell"  # drop, send one `rate_limited` error
-    DROP = "drop"  # drop silently (an error went out less than a second ago)
-    CLOSE = "close"  # drops went on past another burst's worth: close 4429
-
-
-class RateLimiter:
-    """A token bucket per connection: `rate` frames per second sustained, `burst` at once.
-
-    Over the limit a frame is dropped; the client hears `rate_limited` at most once a second.
-    A flood episode lasts until the client has gone a whole second without a drop; when one
-    episode drops more than `burst` frames the connection is closed (4429).
-    """
-
-    __slots__ = (
-        "_clock",
-        "_drops",
-        "_last_drop",
-        "_last_notice",
-        "_tokens",
-        "_updated",
-        "burst",
-        "rate",
-    )
-    NOTICE_INTERVAL = 1.0
-    QUIET_PERIOD = 1.0
-
-    def __init__(
-        self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
-        self.rate = float(rate)
-        self.burst = int(burst)
-        self._clock = clock
-        self._tokens = float(burst)
-        self._updated = clock()
-        self._drops = 0
-        self._last_drop = float("-inf")
-        self._last_notice = float("-inf")
-
-    def check(self) -> Verdict:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            if now - self._last_drop >= self.QUIET_PERIOD:
-                self._drops = 0
-            return Verdict.ALLOW
-        if now - self._last_drop >= self.QUIET_PERIOD:
-            self._drops = 0
-        self._drops += 1
-        self._last_drop = now
-        if self._drops > self.burst:
-            return Verdict.CLOSE
-        if now - self._last_notice >= self.NOTICE_INTERVAL:
-            self._last_notice = now
-            return Verdict.DROP_AND_TELL
-        return Verdict.DROP
+# --- Rate limiting: the per-connection token bucket lives in apps.core.ratelimit ---------------

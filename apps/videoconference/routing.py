@@ -5,5 +5,5 @@ from django.urls import path
 from apps.videoconference.consumers import SignalingConsumer
 
 websocket_urlpatterns = [
-    path("ws/videoconference/<str:token>/", SignalingConsumer.as_asgi()),
+    path("ws/videoconference/<token:token>/", SignalingConsumer.as_asgi()),
 ]

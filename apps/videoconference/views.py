@@ -25,6 +25,7 @@ from django_htmx.middleware import HtmxDetails
 from apps.core.errors import NotFound
 from apps.core.http import AuthenticatedRequest
 from apps.core.responses import wants_json
+from apps.core.tokens import is_token
 from apps.courses import policies as course_policies
 from apps.courses.exports import csv_safe
 from apps.courses.models import Course
@@ -349,7 +350,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The secret feed calendar apps subscribe to: no sign-in, the token is the key."""
     feed = (
         CalendarFeed.objects.select_related("user").filter(token=token).first()
-        if 0 < len(token) <= 64
+        if is_token(token)
         else None
     )
     if feed is None or not feed.user.is_active:

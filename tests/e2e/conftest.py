@@ -53,6 +53,7 @@ class LiveServer:
             application,
             lifespan="off",
             log_level="warning",
+            server_header=False,  # as `make run` and the deployment docs: no version banner
             # uvicorn's own dictConfig would replace the logging Django configured for tests.
             log_config=None,
         )

@@ -184,3 +184,16 @@ def test_error_page_still_renders_when_the_site_template_cannot(
     assert "<h1>Page not found</h1>" in body
     assert str(DOMAIN_ERRORS["not-found"].message) in body
     assert "secret-template-detail" not in body
+
+
+@pytest.mark.django_db
+def test_htmx_is_not_handed_the_pages_nonce_and_runs_no_swapped_in_script(client) -> None:
+    """A fragment swapped in by htmx must never run a script: CSP's nonce stays with the page."""
+    import json
+    import re
+
+    html = client.get("/").content.decode()
+    config = json.loads(re.search(r"name=\"htmx-config\" content='([^']+)'", html).group(1))
+    assert "inlineScriptNonce" not in config
+    assert config["allowScriptTags"] is False
+    assert config["allowEval"] is False

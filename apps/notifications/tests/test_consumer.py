@@ -195,3 +195,26 @@ def test_binary_frames_are_refused_with_an_error_frame() -> None:
     frame = run(scenario)
 
     assert (frame["type"], frame["code"]) == ("error", "invalid_frame")
+
+
+def test_a_flood_of_pings_is_limited_like_the_call_socket(settings) -> None:
+    """Past the burst the server drops frames and says `rate_limited` once; a flood that goes
+    on for another burst's worth is closed with 4429 (SIGNALING_RATE_* apply to both sockets)."""
+    settings.SIGNALING_RATE_PER_SECOND = 1
+    settings.SIGNALING_RATE_BURST = 5
+    student = make_user()
+
+    async def scenario() -> tuple[list[str], Any]:
+        socket = bell(student)
+        try:
+            assert await open_bell(socket)
+            for _ in range(20):
+                await socket.send({"type": "ping"})
+            code, seen = await socket.expect_close()
+            return [frame.get("code") or frame["type"] for frame in seen], code
+        finally:
+            await socket.close()
+
+    answers, code = run(scenario)
+    assert answers == ["pong"] * 5 + ["rate_limited"]
+    assert code == 4429

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from apps.core.errors import NotAllowed, NotFound, NotSignedIn, RateLimited
+from apps.core.ratelimit import RateLimiter, Verdict
 from apps.videoconference import protocol
 from apps.videoconference.errors import (
     HostNotAllowed,
@@ -19,7 +20,7 @@ from apps.videoconference.errors import (
     SessionNotFound,
     SessionNotLive,
 )
-from apps.videoconference.protocol import CloseCode, ErrorCode, FrameError, RateLimiter, Verdict
+from apps.videoconference.protocol import CloseCode, ErrorCode, FrameError
 
 SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
