@@ -63,17 +63,25 @@ def set_theme(*, user: User, theme: str) -> None:
 
 
 @transaction.atomic
-def assign_role(*, user: User, role: Role) -> None:
+def assign_role(*, user: User, role: Role, actor: User | None = None) -> None:
+    from apps.activity.services import record
+
     group = Group.objects.get(name=role.value)
     user.groups.add(group)
+    record(
+        actor, "accounts.role.assigned", user, target_label=f"account {user.pk}", role=role.value
+    )
     if hasattr(user, "_onlineteacher_roles"):
         del user._onlineteacher_roles
     logger.info("role assigned", extra={"user_id": user.pk, "role": role.value})
 
 
 @transaction.atomic
-def remove_role(*, user: User, role: Role) -> None:
+def remove_role(*, user: User, role: Role, actor: User | None = None) -> None:
+    from apps.activity.services import record
+
     user.groups.remove(Group.objects.get(name=role.value))
+    record(actor, "accounts.role.removed", user, target_label=f"account {user.pk}", role=role.value)
     if hasattr(user, "_onlineteacher_roles"):
         del user._onlineteacher_roles
     logger.info("role removed", extra={"user_id": user.pk, "role": role.value})

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +57,26 @@ def record(
 ) -> None:
     """Record that `actor` (a user, or None for the system/anonymous) did `action` to `target`.
 
-    `action` is namespaced, `<app>.<object>.<verb>` (ValueError otherwise: a typo must fail in
-    tests, not vanish). `target` is a model instance (or None). With `request`, the client's IP
-    address and user agent are kept. `context` holds JSON-safe details (models become their pk).
+    `action` is namespaced, `<app>.<object>.<verb>` and listed in apps/activity/actions.py
+    (ValueError otherwise: a typo must fail in tests, not vanish). `actor` may also be a user
+    id. `target` is a model instance, a `("<app>.<model>", pk)` pair, or None. With `request`,
+    the client's IP address and user agent are kept. `context` holds JSON-safe details (models
+    become their pk).
     """
     if not ACTION_RE.match(action):
         raise ValueError(f"activity action names are '<app>.<object>.<verb>': {action!r}")
+    from apps.activity.actions import ACTIONS
+
+    if action not in ACTIONS:
+        raise ValueError(
+            f"unknown activity action (add it to apps/activity/actions.py): {action!r}"
+        )
     from apps.activity.models import ActivityEvent
 
-    actor_id = actor.pk if getattr(actor, "is_authenticated", False) and actor.pk else None
+    if isinstance(actor, int) and not isinstance(actor, bool):
+        actor_id: int | None = actor  # an actor known only by id (e.g. from a socket)
+    else:
+        actor_id = actor.pk if getattr(actor, "is_authenticated", False) and actor.pk else None
     target_type = target_id = ""
     label = target_label or ""
     if isinstance(target, models.Model):
@@ -70,6 +84,9 @@ def record(
         target_id = str(target.pk)
         if not label:
             label = str(target)
+    elif isinstance(target, tuple) and len(target) == 2:
+        # ("<app_label>.<model>", pk) when only the id is at hand.
+        target_type, target_id = str(target[0]), str(target[1])
     if request is not None:
         ip_address = ip_address or client_ip(request)
         user_agent = user_agent or request.headers.get("User-Agent", "")
@@ -84,10 +101,39 @@ def record(
         context=_json_safe(context),
     )
 
+    fields = {f.attname: getattr(event, f.attname) for f in event._meta.concrete_fields}
+    fields.pop("id", None)
+
     def write() -> None:
+        # A fresh row per call (a callback run twice, as a redelivery test does, writes two
+        # events rather than failing on one primary key), in a savepoint so a failed write
+        # never breaks a transaction the caller is still in.
         try:
-            event.save(force_insert=True)
+            with transaction.atomic():
+                ActivityEvent.objects.create(**fields)
         except Exception:
             logger.exception("activity.record_failed", extra={"action": action})
 
     transaction.on_commit(write)
+
+
+def delete_events_before(cutoff: datetime, *, batch_size: int = 1000) -> int:
+    """Delete every event created before `cutoff`, in batches by pk; returns how many went."""
+    from apps.activity.models import ActivityEvent
+
+    deleted = 0
+    while True:
+        pks = list(
+            ActivityEvent.objects.filter(created_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not pks:
+            return deleted
+        count, _ = ActivityEvent.objects.filter(pk__in=pks).delete()
+        deleted += count
+
+
+def retention_cutoff(now: datetime | None = None) -> datetime:
+    """The moment before which events are past `ACTIVITY_RETENTION_DAYS`."""
+    return (now or timezone.now()) - timedelta(days=settings.ACTIVITY_RETENTION_DAYS)

@@ -1,5 +1,9 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from apps.activity import views
 
 app_name = "activity"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("activity/mine/", views.my_events, name="mine"),
+]

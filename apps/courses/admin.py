@@ -52,6 +52,28 @@ class StaffAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_staff(request.user)
 
+    def response_action(self, request: HttpRequest, queryset: Any) -> Any:
+        """Run a changelist action, and record it in the activity log (`admin.action.run`)."""
+        from django.contrib.admin import helpers
+
+        from apps.activity.services import record
+
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        select_across = request.POST.get("select_across") == "1"
+        response = super().response_action(request, queryset)
+        if response is not None:
+            record(
+                request.user,
+                "admin.action.run",
+                request=request,
+                target_label=self.model._meta.label_lower,
+                action_name=request.POST.get("action", ""),
+                model=self.model._meta.label_lower,
+                count=queryset.count() if select_across else len(selected),
+                select_across=select_across,
+            )
+        return response
+
 
 class RecordAdmin(StaffAdmin):
     """Records (attendance, notifications sent, reports): staff may look, nobody edits them

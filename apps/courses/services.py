@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.activity.services import record as record_activity
 from apps.core.errors import NotAllowed
 from apps.core.tasks import enqueue_on_commit, stamp
 from apps.courses import errors, policies, selectors, tasks
@@ -130,6 +131,7 @@ def set_course_status(*, actor: User, course: Course, status: str) -> Course:
     if status == Course.Status.PUBLISHED and course.published_at is None:
         course.published_at = timezone.now()
     course.save(update_fields=["status", "published_at", "updated_at"])
+    record_activity(actor, "courses.course.status_changed", course, status=status)
     logger.info(
         "course status changed",
         extra={"course_id": course.pk, "user_id": actor.pk, "status": status},
@@ -356,6 +358,15 @@ def enroll_student(*, course: Course, student: User) -> Enrollment:
     enrollment.decided_by = None
     enrollment.save()
     _refresh_enrollment_count(course)
+    record_activity(
+        student,
+        "courses.enrollment.requested"
+        if status == Enrollment.Status.PENDING
+        else "courses.enrollment.self_enrolled",
+        enrollment,
+        target_label=course.title,
+        course=course.pk,
+    )
     logger.info("enrollment %s", status, extra={"course_id": course.pk, "user_id": student.pk})
     return enrollment
 
@@ -367,6 +378,14 @@ def drop_enrollment(*, enrollment: Enrollment, actor: User) -> Enrollment:
     enrollment.status = Enrollment.Status.DROPPED
     enrollment.save(update_fields=["status", "updated_at"])
     _refresh_enrollment_count(enrollment.course)
+    record_activity(
+        actor,
+        "courses.enrollment.removed",
+        enrollment,
+        target_label=enrollment.course.title,
+        course=enrollment.course_id,
+        student=enrollment.student_id,
+    )
     return enrollment
 
 
@@ -386,6 +405,14 @@ def decide_enrollment(*, actor: User, enrollment: Enrollment, approve: bool) -> 
     _refresh_enrollment_count(course)
     enqueue_on_commit(
         tasks.notify_enrollment_decided, enrollment.pk, approve, stamp(enrollment.updated_at)
+    )
+    record_activity(
+        actor,
+        "courses.enrollment.approved" if approve else "courses.enrollment.declined",
+        enrollment,
+        target_label=course.title,
+        course=course.pk,
+        student=enrollment.student_id,
     )
     logger.info(
         "enrollment %s",
@@ -481,6 +508,8 @@ def invite_by_emails(
     invitations = list(CourseInvitation.objects.filter(course=course, email__in=wanted))
     ids = [invitation.pk for invitation in invitations]
     enqueue_on_commit(tasks.send_invitations, ids, base_url)
+    # Invited addresses are not kept in the log, only how many were invited.
+    record_activity(actor, "courses.invitation.sent", course, count=len(ids))
     return invitations
 
 
@@ -505,6 +534,9 @@ def accept_invitation(*, invitation: CourseInvitation, user: User) -> Enrollment
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
     _refresh_enrollment_count(course)
+    record_activity(
+        user, "courses.invitation.accepted", enrollment, target_label=course.title, course=course.pk
+    )
     return enrollment
 
 
@@ -650,6 +682,14 @@ def import_enrollments_csv(
             invite_by_emails(actor=actor, course=course, emails=invited, base_url=base_url)
         _refresh_enrollment_count(course)
         report.applied = True
+        record_activity(
+            actor,
+            "courses.csv_import.applied",
+            course,
+            enrolled=report.count("enrolled"),
+            invited=report.count("invited"),
+            already_enrolled=report.count("already_enrolled"),
+        )
         enqueue_on_commit(
             tasks.notify_import_finished,
             course.pk,

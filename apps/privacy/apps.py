@@ -10,3 +10,9 @@ class PrivacyConfig(AppConfig):
         from apps.privacy.registry import autodiscover
 
         autodiscover()
+
+        from apps.privacy.services import data_export_source
+        from apps.reports.models import Report
+        from apps.reports.sources import register_source
+
+        register_source(Report.Kind.DATA_EXPORT, data_export_source)

@@ -1,5 +1,12 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from apps.privacy import views
 
 app_name = "privacy"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("privacy/", views.home, name="home"),
+    path("privacy/export/", views.export, name="export"),
+    path("privacy/erasure/", views.erasure_request, name="erasure_request"),
+    path("privacy/erasure/cancel/", views.erasure_cancel, name="erasure_cancel"),
+]

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.reports.models import Report
 
-
 SPREADSHEET_FORMATS = [
     (Report.Format.CSV, Report.Format.CSV.label),
     (Report.Format.XLSX, Report.Format.XLSX.label),

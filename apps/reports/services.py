@@ -111,6 +111,18 @@ def request_report(
     report.full_clean()
     report.save()
     enqueue_on_commit(generate_report, report.pk)
+    from apps.activity.services import record
+
+    record(
+        actor,
+        "reports.report.requested",
+        report,
+        target_label=f"{kind} report",
+        kind=kind,
+        format=file_format,
+        course=course.pk if course else None,
+        session=session.pk if session else None,
+    )
     logger.info(
         "reports.requested",
         extra={

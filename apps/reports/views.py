@@ -161,6 +161,16 @@ def download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
         "reports.downloaded",
         extra={"event": "reports.downloaded", "report_id": report.pk, "user_id": request.user.pk},
     )
+    from apps.activity.services import record
+
+    record(
+        request.user,
+        "reports.report.downloaded",
+        report,
+        request=request,
+        target_label=f"{report.kind} report",
+        kind=report.kind,
+    )
     response = FileResponse(
         handle,
         as_attachment=True,

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.activity.services import record
 from apps.videoconference import protocol
 from apps.videoconference.errors import (
     HostNotRemovable,
@@ -291,6 +292,12 @@ def admit(*, attendance_id: int, name: str, is_host: bool, by_user_id: int | Non
         peer_id=attendance.peer_id,
         by=by_user_id,
     )
+    record(
+        by_user_id,
+        "videoconference.participant.admitted",
+        ("videoconference.videosession", attendance.session_id),
+        participant=attendance.user_id,
+    )
     return _entry(attendance, name=name, is_host=is_host)
 
 
@@ -308,6 +315,12 @@ def deny(*, session_id: int, peer_id: str, by_user_id: int) -> Gone:
     row.removed = True
     row.save(update_fields=["left_at", "removed"])
     _log("denied", session_id=session_id, user_id=row.user_id, peer_id=peer_id, by=by_user_id)
+    record(
+        by_user_id,
+        "videoconference.participant.denied",
+        ("videoconference.videosession", session_id),
+        participant=row.user_id,
+    )
     return Gone(peer_id=peer_id, admitted=False, channel_name=row.channel_name)
 
 
@@ -330,6 +343,13 @@ def remove(*, session_id: int, peer_id: str, by_user_id: int) -> list[Gone]:
     )
     now = timezone.now()
     Attendance.objects.filter(pk__in=[row["pk"] for row in rows]).update(left_at=now, removed=True)
+    record(
+        by_user_id,
+        "videoconference.participant.removed",
+        ("videoconference.videosession", session_id),
+        participant=target.user_id,
+        connections=len(rows),
+    )
     gone = []
     for row in rows:
         _log(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.activity.services import record
 from apps.core.tasks import enqueue_on_commit, stamp
 from apps.courses.models import Course
 from apps.videoconference import policies, realtime, tasks
@@ -28,6 +29,10 @@ INSTANT_SESSION_LENGTH = timedelta(hours=2)
 
 
 def _log(event: str, session: VideoSession, actor: User | None, **extra: Any) -> None:
+    if event == "scheduled" and extra.get("kind") == "instant":
+        record(actor, "videoconference.session.instant_started", session, **extra)
+    else:
+        record(actor, f"videoconference.session.{event}", session, **extra)
     logger.info(
         "videoconference.session.%s",
         event,

@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.delete_expired",
         "schedule": crontab(minute=35),
     },
+    "privacy-process-erasures": {
+        "task": "privacy.process_erasures",
+        "schedule": crontab(minute=50),
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -221,10 +225,14 @@ NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
 # Generated report files: kept outside MEDIA_ROOT (never served directly), deleted after the TTL.
 REPORTS_DIR = Path(env.str("REPORTS_DIR", default=str(DATA_DIR / "reports")))
 REPORTS_TTL_HOURS = env.int("REPORTS_TTL_HOURS", default=72)
+# Days between an erasure request and the erasure (the user can cancel meanwhile).
+PRIVACY_ERASURE_GRACE_DAYS = env.int("PRIVACY_ERASURE_GRACE_DAYS", default=14)
 # A report whose worker has not written progress for this long is taken over by a new run.
 REPORTS_STALE_AFTER_SECONDS = env.int("REPORTS_STALE_AFTER_SECONDS", default=60)
 # Rows a report run writes between two progress (and heartbeat) commits.
 REPORTS_ROWS_PER_CHUNK = env.int("REPORTS_ROWS_PER_CHUNK", default=200)
+# Activity log events older than this are deleted by the retention task (docs/activity.md).
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
 
 # --- Auth and accounts ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

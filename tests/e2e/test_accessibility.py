@@ -63,6 +63,8 @@ LEARNER_VIEWS = COURSE_VIEWS | {
     "videoconference:calendar",
     "notifications:list",  # through the header's bell
     "notifications:preferences",  # from the list and the profile page
+    "activity:mine",  # "Security events", seeded (linked from the account security page)
+    "privacy:home",  # "Privacy and your data", linked from the profile page
 }
 # The session page of the catalog course's live and scheduled sessions, and for hosts its form.
 SESSION_VIEWS = {"videoconference:room"}
@@ -559,7 +561,13 @@ def test_every_page_passes_axe_in_every_theme_for_each_role(
         page,
         live_url,
         set_theme=set_theme,
-        seeds=[*_seeds(), reverse("accounts:profile_edit"), unsubscribe, *report_pages],
+        seeds=[
+            *_seeds(),
+            reverse("accounts:profile_edit"),
+            reverse("activity:mine"),
+            unsubscribe,
+            *report_pages,
+        ],
         error_forms=error_forms,
     )
 

@@ -37,9 +37,39 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
-def make_user(role: Role = Role.STUDENT, **kwargs: Any) -> User:
+def give_totp(user: User, secret: str | None = None) -> str:
+    """Give `user` a real, active allauth TOTP authenticator; returns its secret.
+
+    Compute a valid code with `totp_code(secret)`.
+    """
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = secret or generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The current six-digit code for `secret`, from allauth's own helpers."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def make_user(role: Role = Role.STUDENT, *, mfa: bool | None = None, **kwargs: Any) -> User:
+    """A user with `role`. Instructors, moderators and staff get a TOTP factor by default
+    (2FA is required for them, see MFA_REQUIRED_ROLES); pass `mfa=False` to leave it out,
+    `mfa=True` to give one to a student."""
     user: User = UserFactory(role=role, **kwargs)  # type: ignore[assignment]
     if role is Role.STAFF:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+    if mfa is None:
+        mfa = role is not Role.STUDENT
+    if mfa:
+        give_totp(user)
     return user

@@ -193,7 +193,9 @@ def test_htmx_is_not_handed_the_pages_nonce_and_runs_no_swapped_in_script(client
     import re
 
     html = client.get("/").content.decode()
-    config = json.loads(re.search(r"name=\"htmx-config\" content='([^']+)'", html).group(1))
+    found = re.search(r"name=\"htmx-config\" content='([^']+)'", html)
+    assert found is not None
+    config = json.loads(found.group(1))
     assert "inlineScriptNonce" not in config
     assert config["allowScriptTags"] is False
     assert config["allowEval"] is False

@@ -179,8 +179,10 @@ PROJECT_SETTINGS = {
     "NOTIFICATIONS_DIGEST_HOUR",
     "REPORTS_DIR",
     "REPORTS_TTL_HOURS",
+    "PRIVACY_ERASURE_GRACE_DAYS",
     "REPORTS_STALE_AFTER_SECONDS",
     "REPORTS_ROWS_PER_CHUNK",
+    "ACTIVITY_RETENTION_DAYS",
 }
 # Read by Django but absent from global_settings, and read by Channels and django-csp.
 LIBRARY_SETTINGS = {

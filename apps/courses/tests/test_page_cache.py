@@ -144,7 +144,9 @@ def test_the_version_changes_again_after_the_commit(django_capture_on_commit_cal
             course.save()
             during = selectors.catalog_version()
     # A page another request rendered from pre-commit data carries `during`: retired now.
-    assert len(callbacks) == 1  # one per transaction, however many changes it holds
+    assert (
+        len([c for c in callbacks if not c.__qualname__.startswith("record.")]) == 1
+    )  # one per transaction, however many changes it holds
     assert selectors.catalog_version() != during
 
 

@@ -5,36 +5,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0003_courseinvitation_sent_at'),
-        ('reports', '0001_initial'),
-        ('videoconference', '0002_videosession_reminders'),
+        ("courses", "0003_courseinvitation_sent_at"),
+        ("reports", "0001_initial"),
+        ("videoconference", "0002_videosession_reminders"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='report',
-            name='report_subject_matches_kind',
+            model_name="report",
+            name="report_subject_matches_kind",
         ),
         migrations.AddField(
-            model_name='report',
-            name='parameters',
+            model_name="report",
+            name="parameters",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='file_format',
-            field=models.CharField(choices=[('csv', 'CSV (comma-separated values)'), ('xlsx', 'Excel workbook (.xlsx)'), ('zip', 'Zip archive of JSON files')], default='csv', max_length=8, verbose_name='format'),
+            model_name="report",
+            name="file_format",
+            field=models.CharField(
+                choices=[
+                    ("csv", "CSV (comma-separated values)"),
+                    ("xlsx", "Excel workbook (.xlsx)"),
+                    ("zip", "Zip archive of JSON files"),
+                ],
+                default="csv",
+                max_length=8,
+                verbose_name="format",
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='kind',
-            field=models.CharField(choices=[('course_progress', 'Course progress'), ('session_attendance', 'Session attendance'), ('activity_log', 'Activity log'), ('data_export', 'Your data')], max_length=24, verbose_name='kind'),
+            model_name="report",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("course_progress", "Course progress"),
+                    ("session_attendance", "Session attendance"),
+                    ("activity_log", "Activity log"),
+                    ("data_export", "Your data"),
+                ],
+                max_length=24,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('course__isnull', False), ('kind', 'course_progress'), ('session__isnull', True)), models.Q(('course__isnull', True), ('kind', 'session_attendance'), ('session__isnull', False)), models.Q(('course__isnull', True), ('kind__in', ['activity_log', 'data_export']), ('session__isnull', True)), _connector='OR'), name='report_subject_matches_kind'),
+            model_name="report",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("course__isnull", False),
+                        ("kind", "course_progress"),
+                        ("session__isnull", True),
+                    ),
+                    models.Q(
+                        ("course__isnull", True),
+                        ("kind", "session_attendance"),
+                        ("session__isnull", False),
+                    ),
+                    models.Q(
+                        ("course__isnull", True),
+                        ("kind__in", ["activity_log", "data_export"]),
+                        ("session__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="report_subject_matches_kind",
+            ),
         ),
     ]

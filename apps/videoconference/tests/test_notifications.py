@@ -127,7 +127,7 @@ def test_nothing_is_sent_until_the_schedule_is_committed(django_capture_on_commi
         _schedule(c)
 
     assert _told("session_scheduled") == []
-    assert len(callbacks) == 1
+    assert len([c for c in callbacks if not c.__qualname__.startswith("record.")]) == 1
 
 
 def test_a_scheduled_notice_is_email_too(django_capture_on_commit_callbacks, mailoutbox):

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from apps.courses.models import Course, CourseInvitation, Enrollment, LessonProgress
+from apps.privacy.helpers import rows
+from apps.privacy.registry import PersonalData, register
+
+
+def export_user_data(user: Any) -> dict[str, Any]:
+    return {
+        "enrollments": rows(Enrollment.objects.filter(student=user)),
+        "progress": rows(LessonProgress.objects.filter(enrollment__student=user)),
+        "teaching": [
+            {"id": c.pk, "title": c.title} for c in Course.objects.filter(instructors=user)
+        ],
+        "invitations_sent": rows(CourseInvitation.objects.filter(invited_by=user), "token"),
+        "invitations_accepted": rows(CourseInvitation.objects.filter(accepted_by=user), "token"),
+    }
+
+
+def erase_user_data(user: Any) -> None:
+    # Enrollments and progress are the person's own: deleted. Decisions they made on other
+    # people's enrollments and invitations they sent are kept, pointing at the anonymised user.
+    Enrollment.objects.filter(student=user).delete()
+    CourseInvitation.objects.filter(accepted_by=user).update(accepted_by=None)
+    for course in Course.objects.filter(instructors=user):
+        course.instructors.remove(user)
+
+
+register(
+    PersonalData(
+        app_label="courses",
+        models=(
+            "courses.Enrollment",
+            "courses.LessonProgress",
+            "courses.Course",
+            "courses.CourseInvitation",
+        ),
+        purpose="Which courses a person takes or teaches and how far they are",
+        categories=("enrollments", "lesson progress", "courses taught", "invitations"),
+        retention="While the account exists",
+        exporter=export_user_data,
+        eraser=erase_user_data,
+        recipients=("course instructors",),
+    )
+)
