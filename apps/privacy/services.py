@@ -68,7 +68,7 @@ def data_export_source(report: Report, zone: tzinfo, chunk_size: int) -> Source:
 
 
 def grace() -> timedelta:
-    return timedelta(days=int(getattr(settings, "PRIVACY_ERASURE_GRACE_DAYS", 14)))
+    return timedelta(days=settings.PRIVACY_ERASURE_GRACE_DAYS)
 
 
 def pending_erasure(user: Any) -> ErasureRequest | None:
