@@ -21,11 +21,24 @@ def _clean_cache() -> None:
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
 
 
 @pytest.fixture(autouse=True)
 def _reports_dir(settings, tmp_path):
     settings.REPORTS_DIR = tmp_path / "reports"
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's superuser (behind `admin_client`), with the second factor admin requires."""
+    from apps.accounts.tests.factories import give_totp
+
+    user = django_user_model.objects.create_superuser(
+        "admin@example.com", "password", display_name="Admin"
+    )
+    give_totp(user)
+    return user
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Site URLs: each app's `urls.py` under its namespace, plus allauth and the admin."""
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.http import Http404, HttpRequest
@@ -9,6 +10,10 @@ from django.views.generic import RedirectView
 from django.views.static import serve
 
 from apps.core import views as core_views
+from apps.core.private_media import is_public_media_path
+
+# Admin's own login form would skip the second factor: send it through allauth's sign-in instead.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -31,6 +36,8 @@ urlpatterns = [
 
 def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
     # MEDIA_ROOT is read per request, not once at import: tests give each test its own.
+    if not is_public_media_path(path):  # lesson videos and captions: only the checked views
+        raise Http404()
     try:
         return serve(request, path, document_root=str(settings.MEDIA_ROOT))
     except OSError:  # a name the file system refuses (too long, NUL): no such file

@@ -6,6 +6,9 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.avatars import validate_and_reencode
@@ -22,11 +25,56 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
-    field_order = ["display_name", "email", "password1", "password2"]
+    accept_documents = forms.BooleanField(
+        label=_("I accept the terms of use and the privacy notice"),
+        label_suffix="",
+        error_messages={"required": _("Please accept the terms of use and the privacy notice.")},
+    )
+    reminder_emails = forms.BooleanField(
+        label=_("Send me reminder emails before the live sessions of my courses"),
+        label_suffix="",
+        required=False,
+        help_text=_("Optional. You can change your mind at any time on the privacy page."),
+    )
+
+    field_order = [
+        "display_name",
+        "email",
+        "password1",
+        "password2",
+        "accept_documents",
+        "reminder_emails",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from apps.privacy.consent import current_versions
+
+        versions = current_versions()
+        field = self.fields["accept_documents"]
+        if versions:
+            field.label = _(
+                "I accept the terms of use (version %(terms)s) and the privacy notice "
+                "(version %(notice)s)"
+            ) % {"terms": versions.get("terms", "—"), "notice": versions.get("privacy_notice", "—")}
+        field.help_text = format_html(
+            gettext(
+                'Read the <a href="{}">terms of use</a> and the <a href="{}">privacy notice</a>.'
+            ),
+            reverse("privacy:terms"),
+            reverse("privacy:notice"),
+        )
 
     def signup(self, request: Any, user: User) -> None:
-        # The adapter's save_user has already stored display_name; nothing more to do.
-        return None
+        # The adapter's save_user has already stored display_name; what remains is the record
+        # of what the person accepted and consented to (apps.privacy.consent).
+        from apps.privacy.consent import record_signup
+
+        record_signup(
+            user=user,
+            reminder_emails=bool(self.cleaned_data.get("reminder_emails")),
+            request=request,
+        )
 
 
 class AvatarUploadMixin:

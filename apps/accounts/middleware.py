@@ -1,4 +1,4 @@
-"""Applies the user's preferences to each request: theme, time zone and language.
+"""Per-request account rules: the user's preferences (theme, time zone, language), and 2FA by role.
 
 The loaded profile row is kept as `request.preferences` (None for visitors) for views.
 """
@@ -6,10 +6,17 @@ The loaded profile row is kept as `request.preferences` (None for visitors) for 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.middleware import BaseMiddleware
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Profile, Theme
 
@@ -40,3 +47,94 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+# Pages a person who must set up 2FA can still open: the 2FA pages themselves, signing out,
+# re-authenticating (allauth asks before a factor is added), email verification (a factor
+# needs a verified address), the security page that explains, health checks and static files.
+SECOND_FACTOR_SETUP_PATHS = (
+    "/accounts/2fa/",
+    "/accounts/logout/",
+    "/accounts/reauthenticate/",
+    "/accounts/email/",
+    "/accounts/confirm-email/",
+    "/account/security/",
+    # Accepting the terms comes first (apps.privacy's middleware runs before this one).
+    "/privacy/consent/",
+    "/privacy/terms/",
+    "/privacy/notice/",
+    "/theme/",
+    "/healthz",
+    "/readyz",
+    "/favicon.ico",
+)
+
+
+class SecondFactorRequiredMiddleware:
+    """Sends members of MFA_REQUIRED_ROLES (and admin users) without a second factor to set one up.
+
+    Pages answer with a redirect to the security page; htmx and JSON requests get 403 with the
+    stable code `mfa_required` (htmx also gets `HX-Redirect`, so the browser goes there).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and not self._allowed(request.path):
+            from apps.accounts.mfa import second_factor_missing
+
+            if second_factor_missing(request.user):
+                return self._refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _allowed(path: str) -> bool:
+        static = settings.STATIC_URL or "/static/"
+        return path.startswith(static) or path.startswith(SECOND_FACTOR_SETUP_PATHS)
+
+    @staticmethod
+    def _refuse(request: HttpRequest) -> HttpResponse:
+        from apps.core.responses import error_response, wants_json
+
+        setup = reverse("accounts:security")
+        is_htmx = request.headers.get("HX-Request") == "true"
+        if is_htmx or wants_json(request) or request.method not in ("GET", "HEAD"):
+            response = error_response(
+                request,
+                status=403,
+                code="mfa_required",
+                message=_("Your role requires two-factor authentication. Set it up first."),
+            )
+            if is_htmx:
+                response["HX-Redirect"] = setup
+            return response
+        return HttpResponseRedirect(f"{setup}?{urlencode({'next': request.get_full_path()})}")
+
+
+class SecondFactorRefusedConsumer(AsyncJsonWebsocketConsumer):
+    """Tells a socket client that 2FA must be set up first: an `error` frame, then close 4403."""
+
+    async def connect(self) -> None:
+        # Accept first, so the client sees the code instead of a bare HTTP 403 handshake refusal.
+        await self.accept()
+        await self.send_json(
+            {
+                "type": "error",
+                "code": "mfa_required",
+                "message": str(_("Your role requires two-factor authentication. Set it up first.")),
+            }
+        )
+        await self.close(code=4403)
+
+
+class SecondFactorSocketMiddleware(BaseMiddleware):
+    """The WebSocket side of SecondFactorRequiredMiddleware (inside AuthMiddlewareStack)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        from apps.accounts.mfa import second_factor_missing
+
+        user = scope.get("user")
+        if user is not None and await database_sync_to_async(second_factor_missing)(user):
+            return await SecondFactorRefusedConsumer.as_asgi()(scope, receive, send)
+        return await super().__call__(scope, receive, send)

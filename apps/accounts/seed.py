@@ -12,6 +12,10 @@ from apps.accounts.roles import Role, ensure_role_groups
 from apps.accounts.services import assign_role
 
 DEMO_PASSWORD = "teach-demo-2026"  # noqa: S105 -- public demo password, refused with DEBUG off
+# The demo's authenticator-app secret, as public as the password: staff, instructors and moderators
+# must use 2FA (MFA_REQUIRED_ROLES), so their demo accounts come with it set up. `manage.py
+# demo_code` prints the current code; or add this secret to any authenticator app.
+DEMO_TOTP_SECRET = "ONLINETEACHERDEMOTWOFACTORSECRET"  # noqa: S105
 
 DEMO_USERS: list[dict[str, Any]] = [
     {
@@ -60,6 +64,11 @@ def seed(stdout: Any = None) -> None:
         stdout.write("Demo accounts (sign in at /accounts/login/):")
         for spec, user in zip(DEMO_USERS, users, strict=True):
             stdout.write(f"  {spec['role'].value:<11} {user.email:<26} password: {DEMO_PASSWORD}")
+        stdout.write(
+            "  Staff, instructors and the moderator also need a 2FA code: run "
+            "`.venv/bin/python manage.py demo_code` (or add the secret "
+            f"{DEMO_TOTP_SECRET} to an authenticator app)."
+        )
 
 
 def _user(spec: dict[str, Any]) -> User:
@@ -77,4 +86,14 @@ def _user(spec: dict[str, Any]) -> User:
     )
     Profile.objects.filter(user=user, bio="").update(bio=spec["bio"])
     assign_role(user=user, role=spec["role"])
+    if spec["role"] is not Role.STUDENT:
+        _give_demo_totp(user)
     return user
+
+
+def _give_demo_totp(user: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)

@@ -101,3 +101,29 @@ def set_theme(request: HttpRequest) -> HttpResponse:
         httponly=False,
     )
     return response
+
+
+@login_required
+@require_safe
+def security(request: AuthenticatedRequest) -> HttpResponse:
+    """The person's second factors, their latest sign-ins, and (when their role needs it) why
+    they were sent here to set up 2FA."""
+    from apps.accounts import mfa
+    from apps.activity.actions import ACTIONS
+    from apps.activity.selectors import recent_sign_ins
+
+    user = request.user
+    factors = mfa.factors_of(user)
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    context = {
+        "factors": factors,
+        "has_totp": any(f.type == "totp" for f in factors),
+        "setup_required": mfa.second_factor_missing(user),
+        "next_url": next_url,
+        "sign_ins": [(e, ACTIONS[e.action].description) for e in recent_sign_ins(user)],
+    }
+    return render(request, "accounts/security.html", context)

@@ -51,6 +51,7 @@ ACTIONS: dict[str, Action] = {
     "videoconference.participant.admitted": Action("Participant admitted from the lobby"),
     "videoconference.participant.denied": Action("Participant turned away from the lobby"),
     "videoconference.participant.removed": Action("Participant removed by the host"),
+    "videoconference.participant.muted": Action("Participant muted by the host"),
     # admin
     "admin.action.run": Action("Admin bulk action run"),
     # reports
@@ -61,6 +62,8 @@ ACTIONS: dict[str, Action] = {
     "privacy.erasure.requested": Action("Account erasure requested", security=True),
     "privacy.erasure.cancelled": Action("Account erasure cancelled", security=True),
     "privacy.erasure.completed": Action("Account erased"),
+    "privacy.consent.given": Action("Terms accepted or an optional consent given"),
+    "privacy.consent.withdrawn": Action("Optional consent withdrawn"),
 }
 
 SECURITY_ACTIONS: tuple[str, ...] = tuple(name for name, a in ACTIONS.items() if a.security)

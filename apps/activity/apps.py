@@ -10,3 +10,9 @@ class ActivityConfig(AppConfig):
         from apps.activity import receivers
 
         receivers.connect()
+
+        from apps.activity.exports import activity_log_source
+        from apps.reports.models import Report
+        from apps.reports.sources import register_source
+
+        register_source(Report.Kind.ACTIVITY_LOG, activity_log_source)

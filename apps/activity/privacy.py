@@ -4,7 +4,7 @@ from typing import Any
 
 from apps.activity.models import ActivityEvent
 from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, register
+from apps.privacy.registry import PersonalData, RetentionPeriod, register
 
 
 def export_user_data(user: Any) -> dict[str, Any]:
@@ -14,6 +14,10 @@ def export_user_data(user: Any) -> dict[str, Any]:
 def erase_user_data(user: Any) -> None:
     # The audit trail is kept (what happened), without the person's IP and user agent.
     ActivityEvent.objects.filter(actor=user).update(ip_address=None, user_agent="")
+    # Events about the account (done by others) name it by number only.
+    ActivityEvent.objects.filter(
+        target_type=type(user)._meta.label_lower, target_id=str(user.pk)
+    ).update(target_label=f"account {user.pk}")
 
 
 register(
@@ -22,9 +26,11 @@ register(
         models=("activity.ActivityEvent",),
         purpose="Security and accountability: who did what, from where",
         categories=("actions", "IP addresses", "user agents"),
-        retention="ACTIVITY_RETENTION_DAYS",
+        retention="Deleted after a period",
         exporter=export_user_data,
         eraser=erase_user_data,
         recipients=("staff",),
+        retention_periods=(RetentionPeriod("activity events", "ACTIVITY_RETENTION_DAYS"),),
+        erasure="Events kept without the IP address and user agent",
     )
 )

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import TimeStampedModel
+from apps.core.private_media import PrivateFileField
+from apps.courses import media
 from apps.courses.markdown import render_markdown
 
 
@@ -196,7 +198,8 @@ class Lesson(TimeStampedModel):
     title = models.CharField(_("title"), max_length=150)
     body = models.TextField(_("content"), blank=True, help_text=_("Markdown."))
     body_html = models.TextField(editable=False, blank=True)
-    video_file = models.FileField(_("video file"), upload_to="lesson-videos/", blank=True)
+    # Private: played through the checked view at `video_file.url` (media.lesson_video_url).
+    video_file = PrivateFileField(_("video file"), upload_to=media.lesson_video_path, blank=True)
     video_url = models.URLField(_("video address"), blank=True)
     is_free_preview = models.BooleanField(
         _("free preview"), default=False, help_text=_("Anyone may watch this lesson.")
@@ -222,6 +225,9 @@ class Lesson(TimeStampedModel):
         return reverse(
             "courses:lesson", kwargs={"slug": self.course.slug, "lesson_slug": self.slug}
         )
+
+    def private_file_url(self, field_name: str) -> str:
+        return media.lesson_video_url(self)
 
     @property
     def video_source(self) -> str:
@@ -249,7 +255,8 @@ class CaptionTrack(TimeStampedModel):
     label = models.CharField(_("label"), max_length=60, help_text=_("Shown in the player menu."))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CAPTIONS)
     is_default = models.BooleanField(_("on by default"), default=False)
-    file = models.FileField(_("WebVTT file"), upload_to="captions/")
+    # Private: served through the checked view at `file.url` (media.caption_url).
+    file = PrivateFileField(_("WebVTT file"), upload_to=media.caption_path)
 
     class Meta:
         verbose_name = _("caption track")
@@ -265,6 +272,9 @@ class CaptionTrack(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.language})"
+
+    def private_file_url(self, field_name: str) -> str:
+        return media.caption_url(self)
 
 
 class Enrollment(TimeStampedModel):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.accounts.policies import has_role, is_staff
+from apps.accounts.policies import AnyUser, has_role, is_staff
 from apps.accounts.roles import Role
 from apps.core.errors import NotFound
-from apps.courses.models import Course, Enrollment, Lesson
+from apps.courses import media
+from apps.courses.models import CaptionTrack, Course, Enrollment, Lesson
 
 
 def instructor_ids(course: Course) -> set[int]:
@@ -104,6 +105,28 @@ def get_lesson_for_view(
     if not can_view_lesson(user, course, lesson, enrollment):
         raise NotFound()
     return course, lesson, enrollment
+
+
+def get_caption_track_for_view(*, user: AnyUser, track_id: int, version: str) -> CaptionTrack:
+    """A caption track whose file `user` may fetch: whoever may open its lesson. A replaced
+    file's old address (another `version`) is not found either."""
+    track = CaptionTrack.objects.select_related("lesson__course").filter(pk=track_id).first()
+    if track is None or not media.is_current(track.file.name, version):
+        raise NotFound()
+    lesson = track.lesson
+    if not can_view_lesson(user, lesson.course, lesson, enrollment_of(user, lesson.course)):
+        raise NotFound()
+    return track
+
+
+def get_lesson_video_for_view(*, user: AnyUser, lesson_id: int, version: str) -> Lesson:
+    """A lesson whose uploaded video `user` may watch (the lesson page's own rule)."""
+    lesson = Lesson.objects.select_related("course").filter(pk=lesson_id).first()
+    if lesson is None or not media.is_current(lesson.video_file.name, version):
+        raise NotFound()
+    if not can_view_lesson(user, lesson.course, lesson, enrollment_of(user, lesson.course)):
+        raise NotFound()
+    return lesson
 
 
 def get_lesson_for_edit(*, user: Any, course_slug: str, lesson_id: int) -> Lesson:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
+
 from apps.courses.models import Course, CourseInvitation, Enrollment, LessonProgress
 from apps.privacy.helpers import rows
 from apps.privacy.registry import PersonalData, register
@@ -23,7 +26,12 @@ def erase_user_data(user: Any) -> None:
     # Enrollments and progress are the person's own: deleted. Decisions they made on other
     # people's enrollments and invitations they sent are kept, pointing at the anonymised user.
     Enrollment.objects.filter(student=user).delete()
-    CourseInvitation.objects.filter(accepted_by=user).update(accepted_by=None)
+    # Invitations to the person stay in the course's record, without saying whom (an address
+    # per invitation: one course invites an address once).
+    CourseInvitation.objects.filter(Q(accepted_by=user) | Q(email__iexact=user.email)).update(
+        accepted_by=None,
+        email=Concat(Value("erased-"), Cast("pk", CharField()), Value("@invalid.example")),
+    )
     for course in Course.objects.filter(instructors=user):
         course.instructors.remove(user)
 
@@ -43,5 +51,9 @@ register(
         exporter=export_user_data,
         eraser=erase_user_data,
         recipients=("course instructors",),
+        erasure=(
+            "Enrollments and progress deleted, removed from the courses taught; invitations "
+            "no longer name the person"
+        ),
     )
 )

@@ -283,8 +283,8 @@ def add_caption_track(
     track.label = label
     track.is_default = is_default
     storage = track.file.storage
-    # The stored name is ours, never the upload's; the language only after slugify.
-    track.file.save(f"{lesson.pk}-{slugify(language) or 'xx'}-{kind}.vtt", file, save=False)
+    # The stored name is random (media.caption_path), never the upload's nor a guessable one.
+    track.file.save("captions.vtt", file, save=False)
     new_name = track.file.name
     try:
         track.full_clean()

@@ -9,6 +9,17 @@ urlpatterns = [
     path("courses/category/<slug:slug>/", views.category, name="category"),
     path("courses/tag/<slug:slug>/", views.tag, name="tag"),
     path("courses/invitations/<token:token>/", views.invitation, name="invitation"),
+    # Lesson videos and captions, checked like the lesson page; `version` changes with the file.
+    path(
+        "courses/media/captions/<int:track_id>/<token:version>.vtt",
+        views.caption_file,
+        name="caption_file",
+    ),
+    path(
+        "courses/media/videos/<int:lesson_id>/<token:version>/",
+        views.lesson_video,
+        name="lesson_video",
+    ),
     path("courses/<slug:slug>/", views.course_detail, name="detail"),
     path("courses/<slug:slug>/enroll/", views.enroll, name="enroll"),
     path("courses/<slug:slug>/drop/", views.drop, name="drop"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -13,8 +15,9 @@ from django_htmx.middleware import HtmxDetails
 
 from apps.core.errors import NotFound
 from apps.core.http import AuthenticatedRequest
+from apps.core.private_media import private_file_response
 from apps.core.tokens import is_token
-from apps.courses import policies, selectors, services
+from apps.courses import media, policies, selectors, services
 from apps.courses.forms import CatalogFilterForm
 from apps.courses.models import Category, CourseInvitation, Enrollment, Tag
 from apps.courses.page_cache import AnonymousPageCache
@@ -239,3 +242,46 @@ def invitation(request: AuthenticatedRequest, token: str) -> HttpResponse:
         messages.success(request, _("You are enrolled. Welcome!"))
         return redirect(found.course.get_absolute_url())
     return render(request, "courses/invitation.html", {"invitation": found, "course": found.course})
+
+
+# --- Private media: whoever may open the lesson; missing and forbidden both 404 ---------------
+
+
+@require_safe
+def caption_file(request: HttpRequest, track_id: int, version: str) -> HttpResponseBase:
+    track = policies.get_caption_track_for_view(
+        user=request.user, track_id=track_id, version=version
+    )
+    return _send(
+        request,
+        track.file,
+        content_type=media.CAPTION_CONTENT_TYPE,
+        filename=media.caption_download_name(track),
+    )
+
+
+@require_safe
+def lesson_video(request: HttpRequest, lesson_id: int, version: str) -> HttpResponseBase:
+    lesson = policies.get_lesson_video_for_view(
+        user=request.user, lesson_id=lesson_id, version=version
+    )
+    return _send(
+        request,
+        lesson.video_file,
+        content_type=lesson.video_mime_type,
+        filename=media.video_download_name(lesson),
+    )
+
+
+def _send(
+    request: HttpRequest, file: FieldFile, *, content_type: str, filename: str
+) -> HttpResponseBase:
+    try:
+        return private_file_response(
+            file,
+            content_type=content_type,
+            filename=filename,
+            range_header=request.headers.get("Range", ""),
+        )
+    except FileNotFoundError:  # the row is there, the file is not: the same answer as no row
+        raise NotFound() from None

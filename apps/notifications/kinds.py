@@ -19,6 +19,10 @@ class Kind:
     label: str | Promise
     in_app: bool = True  # default when the user has not chosen
     email: bool = True
+    # An optional consent (apps.privacy.consent.PURPOSES) that switches this kind's email:
+    # giving or withdrawing it turns the email on or off, and turning the email on or off in
+    # the settings (or an unsubscribe link) is recorded as giving or withdrawing it.
+    email_consent: str = ""
 
 
 SESSION_SCHEDULED = "session_scheduled"
@@ -37,7 +41,11 @@ KINDS: dict[str, Kind] = {
         Kind(SESSION_SCHEDULED, _("A live session is scheduled for your course")),
         Kind(SESSION_CHANGED, _("A live session you can join is changed")),
         Kind(SESSION_CANCELLED, _("A live session you can join is cancelled")),
-        Kind(SESSION_REMINDER, _("Reminders 24 hours and 15 minutes before a live session")),
+        Kind(
+            SESSION_REMINDER,
+            _("Reminders 24 hours and 15 minutes before a live session"),
+            email_consent="reminder_emails",
+        ),
         Kind(SESSION_STARTED, _("An instructor started a live session for your course")),
         Kind(ENROLLMENT_DECIDED, _("Your enrollment request is approved or declined")),
         Kind(LESSON_PUBLISHED, _("A new lesson is published in your course")),
@@ -52,3 +60,8 @@ KIND_CHOICES = [(kind.key, kind.label) for kind in KINDS.values()]
 def get_kind(key: str) -> Kind:
     """The registered kind; an unknown key is a programming error (KeyError)."""
     return KINDS[key]
+
+
+def kinds_needing_consent(purpose: str) -> list[str]:
+    """The kinds whose email the optional consent `purpose` switches."""
+    return [kind.key for kind in KINDS.values() if kind.email_consent == purpose]

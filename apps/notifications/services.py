@@ -160,10 +160,15 @@ def set_preferences(
     unknown = set(choices) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown notification kinds: {sorted(unknown)}")
+    gated = [kind for kind in choices if get_kind(kind).email_consent]
+    before = {kind: selectors.choices_for([user.pk], kind)[user.pk].email for kind in gated}
     for kind, (in_app, email) in choices.items():
         Preference.objects.update_or_create(
             user=user, kind=kind, defaults={"in_app": in_app, "email": email}
         )
+    for kind in gated:
+        if choices[kind][1] != before[kind]:
+            _note_consent(user=user, kind=kind, email=choices[kind][1])
     if email_frequency is not None:
         if email_frequency not in DeliverySettings.Frequency.values:
             raise ValueError(f"unknown email frequency: {email_frequency}")
@@ -197,16 +202,49 @@ def unsubscribe(*, token: str) -> tuple[User, str] | None:
     if pref.email:
         pref.email = False
         pref.save(update_fields=["email", "updated_at"])
-    Notification.objects.filter(
-        recipient=user,
-        kind=request.kind,
-        email_status__in=[Notification.EmailStatus.PENDING, Notification.EmailStatus.DIGEST],
-    ).update(email_status=Notification.EmailStatus.NONE)
+    if get_kind(request.kind).email_consent:
+        _note_consent(user=user, kind=request.kind, email=False)
+    _stop_waiting_emails(user=user, kind=request.kind)
     logger.info(
         "notifications.unsubscribed",
         extra={"event": "notifications.unsubscribed", "user_id": user.pk, "kind": request.kind},
     )
     return user, request.kind
+
+
+def _stop_waiting_emails(*, user: User, kind: str) -> None:
+    """Emails of `kind` not sent yet are not sent (the send task checks the choice again too)."""
+    Notification.objects.filter(
+        recipient=user,
+        kind=kind,
+        email_status__in=[Notification.EmailStatus.PENDING, Notification.EmailStatus.DIGEST],
+    ).update(email_status=Notification.EmailStatus.NONE)
+
+
+def _note_consent(*, user: User, kind: str, email: bool) -> None:
+    from apps.privacy.consent import note_purpose_change
+    from apps.privacy.models import Consent
+
+    note_purpose_change(
+        user=user,
+        purpose=get_kind(kind).email_consent,
+        given=email,
+        source=Consent.Source.NOTIFICATION_SETTINGS,
+    )
+
+
+@transaction.atomic
+def set_email_for_kind(*, user: User, kind: str, email: bool) -> None:
+    """Switch email for one kind on or off (an optional consent given or withdrawn, see
+    apps.privacy.consent); off also stops the emails of that kind still waiting."""
+    pref, created = Preference.objects.get_or_create(
+        user=user, kind=kind, defaults={"in_app": get_kind(kind).in_app, "email": email}
+    )
+    if not created and pref.email != email:
+        pref.email = email
+        pref.save(update_fields=["email", "updated_at"])
+    if not email:
+        _stop_waiting_emails(user=user, kind=kind)
 
 
 def notify_in_their_language(

@@ -29,6 +29,18 @@ Eraser = Callable[[Any], None]
 
 
 @dataclass(frozen=True)
+class RetentionPeriod:
+    """Data deleted automatically after a period a setting holds (apps/privacy/retention.py)."""
+
+    # What goes, in words people understand ("chat messages").
+    what: str
+    # The setting that holds the period, e.g. "RETENTION_CHAT_DAYS".
+    setting: str
+    # "days" or "hours": the setting's unit.
+    unit: str = "days"
+
+
+@dataclass(frozen=True)
 class PersonalData:
     app_label: str
     # "<app_label>.<ModelName>" of every model that holds this app's personal data.
@@ -43,6 +55,10 @@ class PersonalData:
     eraser: Eraser
     # Who receives the data besides the platform (course instructors, other participants).
     recipients: tuple[str, ...] = field(default=())
+    # The automatic deletions behind `retention`, with the setting that holds each period.
+    retention_periods: tuple[RetentionPeriod, ...] = field(default=())
+    # What an erasure does to this data ("deleted", "kept without the IP address").
+    erasure: str = "Deleted"
 
 
 _registry: dict[str, PersonalData] = {}

@@ -10,8 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -38,10 +36,15 @@ def request_export(user: Any, *, request: Any = None) -> Report:
 
 def export_files(user: Any) -> list[Row]:
     """`[name, json text]` for every registered app (even when empty), then a manifest."""
-    out: list[Row] = []
+    return [row for chunk in _export_chunks(user) for row in chunk]
+
+
+def _export_chunks(user: Any) -> Iterator[list[Row]]:
+    """One chunk per app, then the manifest: the report run commits its progress after each,
+    and holds one app's data in memory at a time."""
     for declaration in declarations():
         data = declaration.exporter(user)
-        out.append([f"{declaration.app_label}.json", json.dumps(data, indent=2, sort_keys=True)])
+        yield [[f"{declaration.app_label}.json", json.dumps(data, indent=2, sort_keys=True)]]
     manifest = {
         "generated_at": timezone.now().isoformat(),
         "user_id": user.pk,
@@ -50,18 +53,14 @@ def export_files(user: Any) -> list[Row]:
             for d in declarations()
         ],
     }
-    out.append(["manifest.json", json.dumps(manifest, indent=2)])
-    return out
+    yield [["manifest.json", json.dumps(manifest, indent=2)]]
 
 
 def data_export_source(report: Report, zone: tzinfo, chunk_size: int) -> Source:
-    user = report.requested_by
     count = len(declarations()) + 1
-
-    def chunks() -> Iterator[list[Row]]:
-        yield export_files(user)
-
-    return Source(title="data-export", columns=(), total=count, chunks=chunks())
+    return Source(
+        title="data-export", columns=(), total=count, chunks=_export_chunks(report.requested_by)
+    )
 
 
 # --- erasure (Art. 17) -----------------------------------------------------------------------
@@ -107,18 +106,13 @@ def cancel_erasure(user: Any, *, request: Any = None) -> ErasureRequest:
 
 
 def end_sessions(user: Any) -> int:
-    """Delete every session of `user` (database rows and the cached_db cache entries)."""
-    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    """End every session of `user`: allauth.usersessions keeps one row per signed-in session."""
+    from allauth.usersessions.models import UserSession
 
-    cache = caches[getattr(settings, "SESSION_CACHE_ALIAS", "default")]
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        data = session.get_decoded()
-        if str(data.get("_auth_user_id")) == str(user.pk):
-            cache.delete(KEY_PREFIX + session.session_key)
-            session.delete()
-            ended += 1
-    return ended
+    sessions = UserSession.objects.purge_and_list(user)
+    for session in sessions:
+        session.end()
+    return len(sessions)
 
 
 def anonymise(user: Any) -> None:

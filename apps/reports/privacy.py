@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, register
+from apps.privacy.registry import PersonalData, RetentionPeriod, register
 from apps.reports.files import path_of
 from apps.reports.models import Report
 
@@ -27,8 +27,10 @@ register(
         models=("reports.Report",),
         purpose="Reports and data exports a person asked for",
         categories=("requested reports and their files",),
-        retention="Files expire after REPORTS_TTL_HOURS",
+        retention="Files deleted after a period; the list of requests while the account exists",
         exporter=export_user_data,
         eraser=erase_user_data,
+        retention_periods=(RetentionPeriod("report files", "REPORTS_TTL_HOURS", unit="hours"),),
+        erasure="Reports and their files deleted",
     )
 )

@@ -113,16 +113,16 @@ def request_report(
     enqueue_on_commit(generate_report, report.pk)
     from apps.activity.services import record
 
-    record(
-        actor,
-        "reports.report.requested",
-        report,
-        target_label=f"{kind} report",
-        kind=kind,
-        format=file_format,
-        course=course.pk if course else None,
-        session=session.pk if session else None,
-    )
+    details: dict[str, Any] = {
+        "kind": kind,
+        "format": file_format,
+        "course": course.pk if course else None,
+        "session": session.pk if session else None,
+    }
+    if parameters:
+        # What an activity log export holds (its filters): worth keeping in the audit trail.
+        details["parameters"] = parameters
+    record(actor, "reports.report.requested", report, target_label=f"{kind} report", **details)
     logger.info(
         "reports.requested",
         extra={

@@ -352,7 +352,7 @@ class SignalingConsumer(AsyncWebsocketConsumer):
             raise FrameError(ErrorCode.NO_SUCH_PEER)
         by = self.user.pk
         if frame.action == "mute":
-            channel = await _mute(session_id=self.session_id, peer_id=frame.peer_id)
+            channel = await _mute(session_id=self.session_id, peer_id=frame.peer_id, by_user_id=by)
             await self._control(channel, "mute", by)
             await self._to_room(protocol.peer_state_frame(frame.peer_id, {"audio": False}))
         elif frame.action == "remove":

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, register
+from apps.privacy.registry import PersonalData, RetentionPeriod, register
 from apps.videoconference.models import Attendance, CalendarFeed, ChatMessage, VideoSession
 
 
@@ -42,9 +42,17 @@ register(
         ),
         purpose="Running live sessions: who attended, the chat, who hosted",
         categories=("attendance", "chat messages", "hosted sessions", "calendar feed token"),
-        retention="Chat: CHAT_RETENTION_DAYS; attendance: ATTENDANCE_RETENTION_DAYS",
+        retention="Chat and attendance deleted after a period; hosted sessions with the course",
         exporter=export_user_data,
         eraser=erase_user_data,
         recipients=("session participants (chat)", "course instructors (attendance)"),
+        retention_periods=(
+            RetentionPeriod("chat messages", "RETENTION_CHAT_DAYS"),
+            RetentionPeriod("attendance", "RETENTION_ATTENDANCE_DAYS"),
+        ),
+        erasure=(
+            "Attendance and calendar feed deleted; chat lines kept for the other participants, "
+            "shown as “Deleted user”; hosted sessions kept with the course"
+        ),
     )
 )

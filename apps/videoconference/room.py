@@ -365,12 +365,25 @@ def remove(*, session_id: int, peer_id: str, by_user_id: int) -> list[Gone]:
     return gone
 
 
-def mute(*, session_id: int, peer_id: str) -> str:
+def mute(*, session_id: int, peer_id: str, by_user_id: int) -> str:
     """Turn a peer's audio off (as the others see it); returns its channel for `muted-by-host`."""
-    channel = lookup_channel(session_id=session_id, peer_id=peer_id)
-    if channel is None:
+    found = (
+        _connected(session_id)
+        .filter(peer_id=peer_id, admitted=True)
+        .values_list("channel_name", "user_id")
+        .first()
+    )
+    if found is None:
         raise PeerNotFound()
+    channel, user_id = found
     Attendance.objects.filter(session_id=session_id, peer_id=peer_id).update(audio=False)
+    _log("muted", session_id=session_id, user_id=user_id, peer_id=peer_id, by=by_user_id)
+    record(
+        by_user_id,
+        "videoconference.participant.muted",
+        ("videoconference.videosession", session_id),
+        participant=user_id,
+    )
     return channel
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from csp import constants as csp
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env, redis_channel_layer, redis_url_for
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "apps.core",
     "apps.accounts",
     "apps.courses",
@@ -67,6 +69,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Signed-in people accept the current terms and privacy notice before other pages.
+    "apps.privacy.middleware.ConsentRequiredMiddleware",
+    "apps.accounts.middleware.SecondFactorRequiredMiddleware",
     "apps.core.middleware.DomainErrorMiddleware",
 ]
 
@@ -204,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.process_erasures",
         "schedule": crontab(minute=50),
     },
+    "privacy-apply-retention": {
+        "task": "privacy.apply_retention",
+        "schedule": crontab(hour=3, minute=20),  # daily
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------------
@@ -233,6 +242,10 @@ REPORTS_STALE_AFTER_SECONDS = env.int("REPORTS_STALE_AFTER_SECONDS", default=60)
 REPORTS_ROWS_PER_CHUNK = env.int("REPORTS_ROWS_PER_CHUNK", default=200)
 # Activity log events older than this are deleted by the retention task (docs/activity.md).
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
+# Session chat lines and attendance records older than this many days are deleted by the daily
+# retention task `privacy.apply_retention` (docs/privacy.md).
+RETENTION_CHAT_DAYS = env.int("RETENTION_CHAT_DAYS", default=365)
+RETENTION_ATTENDANCE_DAYS = env.int("RETENTION_ATTENDANCE_DAYS", default=730)
 
 # --- Auth and accounts ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -272,8 +285,18 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
     "change_password": "5/m/user",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = SITE_NAME
+# Passkeys can sign in on their own (no password), and count as a second factor.
+MFA_PASSKEY_LOGIN_ENABLED = True
+# Passkeys need HTTPS, or http://localhost (not 127.0.0.1: an IP address cannot be a WebAuthn
+# relying party), so open the site at http://localhost:8000 to try them in development.
+# Roles whose members must set up a second factor before using the site (docs/security.md).
+# Anyone who may open Django admin (is_staff) needs one as well, whatever this says.
+# allauth.usersessions keeps a row per signed-in session (written at sign-in, not per request),
+# so a person sees and ends their other sessions, and an erasure finds them all by user.
+USERSESSIONS_TRACK_ACTIVITY = False
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["staff", "moderator", "instructor"])
 
 AVATAR_MAX_UPLOAD_BYTES = env.int("AVATAR_MAX_UPLOAD_BYTES", default=2 * 1024 * 1024)
 AVATAR_SIZE_PX = 256
@@ -300,6 +323,21 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Lesson videos and caption files: outside MEDIA_ROOT, handed out only by the permission-checked
+# views in apps/courses (docs/deployment.md, "Private media"), never by the /media/ route.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "private-media")))
+if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+    # A web server's /media/ location would serve it to anyone.
+    raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT.")
+# Who sends a private file once the view allowed it: "" Django itself (streams it), "nginx"
+# (X-Accel-Redirect to PRIVATE_MEDIA_ACCEL_PREFIX + name) or "sendfile" (Apache X-Sendfile).
+MEDIA_ACCEL = env.str("MEDIA_ACCEL", default="")
+if MEDIA_ACCEL not in ("", "nginx", "sendfile"):
+    raise ImproperlyConfigured(
+        f'MEDIA_ACCEL must be "", "nginx" or "sendfile", not {MEDIA_ACCEL!r}'
+    )
+# The nginx `internal` location that maps onto PRIVATE_MEDIA_ROOT (MEDIA_ACCEL=nginx only).
+PRIVATE_MEDIA_ACCEL_PREFIX = env.str("PRIVATE_MEDIA_ACCEL_PREFIX", default="/private-media/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -63,7 +63,8 @@ LEARNER_VIEWS = COURSE_VIEWS | {
     "videoconference:calendar",
     "notifications:list",  # through the header's bell
     "notifications:preferences",  # from the list and the profile page
-    "activity:mine",  # "Security events", seeded (linked from the account security page)
+    "accounts:security",  # 2FA methods and recent sign-ins, linked from the profile page
+    "activity:mine",  # "Security events", linked from the security page
     "privacy:home",  # "Privacy and your data", linked from the profile page
 }
 # The session page of the catalog course's live and scheduled sessions, and for hosts its form.

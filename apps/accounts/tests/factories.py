@@ -36,6 +36,16 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and extracted is not False:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
+    @factory.post_generation
+    def consented(self, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        """Accepted the current terms and privacy notice, as at sign-up (so the consent page
+        does not stand in front of every page); `UserFactory(consented=False)` has not."""
+        if create and extracted is not False:
+            from apps.privacy.consent import accept_current_documents
+            from apps.privacy.models import Consent
+
+            accept_current_documents(user=self, source=Consent.Source.SEED)
+
 
 def give_totp(user: User, secret: str | None = None) -> str:
     """Give `user` a real, active allauth TOTP authenticator; returns its secret.

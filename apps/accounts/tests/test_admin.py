@@ -13,6 +13,9 @@ from django.urls import reverse
 
 from apps.accounts.models import Profile, User
 from apps.accounts.tests import images
+from apps.accounts.tests.factories import give_totp
+from apps.privacy.consent import accept_current_documents
+from apps.privacy.models import Consent
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +69,9 @@ def _form_values(html: str) -> dict[str, str]:
 @pytest.fixture
 def admin_client(client: Client) -> Client:
     admin = User.objects.create_superuser("root@example.test", "pw-123456789", display_name="Root")
+    # createsuperuser skips sign-up, so the consent page would ask first (apps.privacy).
+    accept_current_documents(user=admin, source=Consent.Source.SEED)
+    give_totp(admin)  # admin requires a second factor (MFA_REQUIRED_ROLES, docs/security.md)
     client.force_login(admin)
     return client
 

@@ -51,6 +51,7 @@ def _sign_up(client: Client, email: str = "new.learner@example.test"):
             "email": email,
             "password1": DEFAULT_PASSWORD,
             "password2": DEFAULT_PASSWORD,
+            "accept_documents": "on",
         },
     )
 
@@ -96,6 +97,7 @@ def test_signup_with_invalid_details_explains_why_and_creates_nothing(
         "email": "new.learner@example.test",
         "password1": DEFAULT_PASSWORD,
         "password2": DEFAULT_PASSWORD,
+        "accept_documents": "on",
         **overrides,
     }
 

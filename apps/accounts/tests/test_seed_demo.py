@@ -84,12 +84,21 @@ def test_only_the_staff_demo_account_can_open_the_admin():
 
 
 def test_every_demo_account_can_sign_in_with_the_printed_password():
+    """Students with the password alone; the others with the password and the demo 2FA code."""
+    from apps.accounts.seed import DEMO_TOTP_SECRET
+    from apps.accounts.tests.factories import totp_code
+
     for account in _seed("--allow-production"):
         browser = Client()
         response = browser.post(
             reverse("account_login"), {"login": account["email"], "password": account["password"]}
         )
         assert response.status_code == 302, account
+        if account["role"] != Role.STUDENT.value:
+            assert response["Location"] == reverse("mfa_authenticate"), account
+            response = browser.post(
+                reverse("mfa_authenticate"), {"code": totp_code(DEMO_TOTP_SECRET)}
+            )
         assert response["Location"] == reverse("home"), account
         user = User.objects.get(email=account["email"])
         assert browser.session["_auth_user_id"] == str(user.pk)
@@ -140,3 +149,21 @@ def test_seed_leaves_other_accounts_alone():
     other.refresh_from_db()
     assert other.display_name == "Real"
     assert not other.groups.exists()
+
+
+def test_demo_accounts_that_must_use_2fa_have_it_and_demo_code_prints_their_code(settings) -> None:
+    from apps.accounts.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET
+    from apps.accounts.tests.factories import totp_code
+
+    settings.DEBUG = True
+    _seed()
+    out = io.StringIO()
+    call_command("demo_code", stdout=out)
+    code = out.getvalue().split()[0]
+    assert code == totp_code(DEMO_TOTP_SECRET)
+
+    client = Client()
+    client.post("/accounts/login/", {"login": "instructor@example.com", "password": DEMO_PASSWORD})
+    response = client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert response.status_code == 302
+    assert client.get("/courses/").status_code == 200

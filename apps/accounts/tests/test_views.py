@@ -18,7 +18,7 @@ from apps.accounts.models import Profile, Theme, User
 from apps.accounts.roles import Role
 from apps.accounts.services import assign_role
 from apps.accounts.tests import images
-from apps.accounts.tests.factories import make_user
+from apps.accounts.tests.factories import give_totp, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -510,9 +510,11 @@ def _count_queries(client: Client, url: str) -> int:
 
 
 def _enrich(user: User) -> None:
-    """Give a user everything that could add queries: an avatar, a bio, every role."""
+    """Give a user everything that could add queries: an avatar, a bio, every role (and the
+    second factor those roles require)."""
     for role in Role:
         assign_role(user=user, role=role)
+    give_totp(user)
     Profile.objects.filter(user=user).update(bio="Lots to say.\n" * 20, avatar="avatars/x.webp")
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import resolve, reverse
@@ -91,6 +92,7 @@ def world() -> World:
         slug="published", instructors=[instructor], category=category, tags=[tag]
     )
     lesson = LessonFactory.create(course=published, slug="lesson")
+    lesson.video_file.save("talk.webm", ContentFile(b"\x1a\x45\xdf\xa3 video"), save=True)
     preview = LessonFactory.create(course=published, slug="preview", is_free_preview=True)
     unpublished = LessonFactory.create(course=published, slug="unpublished", is_published=False)
     draft = CourseFactory.create(
@@ -170,6 +172,11 @@ URLS: dict[str, Callable[[World], str]] = {
     "lesson of an archived course": lambda w: _lesson_url(w.archived_lesson),
     "free preview of an archived course": lambda w: _lesson_url(w.archived_preview),
     "missing lesson": lambda w: reverse("courses:lesson", args=["published", "no-such-lesson"]),
+    "caption file": lambda w: w.track.file.url,
+    "caption file of a replaced file": lambda w: reverse(
+        "courses:caption_file", args=[w.track.pk, "0" * 16]
+    ),
+    "lesson video": lambda w: w.lesson.video_file.url,
     "my learning": lambda w: reverse("courses:my_learning"),
     "invitation": lambda w: reverse("courses:invitation", args=[w.invitation.token]),
     "missing invitation": lambda w: reverse("courses:invitation", args=["no-such-token"]),
@@ -221,6 +228,10 @@ GET_MATRIX: dict[str, tuple[Any, ...]] = {
     "lesson of an archived course": (404, 404, 200, 404, 200, 404, 200),
     "free preview of an archived course": (404, 404, 200, 404, 200, 404, 200),
     "missing lesson": NOBODY,
+    # Lesson media: whoever may open the lesson (test_private_media.py has the details).
+    "caption file": (404, 404, 200, 404, 200, 404, 200),
+    "caption file of a replaced file": NOBODY,
+    "lesson video": (404, 404, 200, 404, 200, 404, 200),
     "my learning": (LOGIN, 200, 200, 200, 200, 200, 200),
     "invitation": (LOGIN, 200, 404, 404, 404, 404, 404),
     "missing invitation": SIGNED_IN_NOBODY,
@@ -287,6 +298,8 @@ POST_DATA: dict[str, Callable[[World], dict[str, Any]]] = {
     "lesson complete": lambda w: {"completed": "1"},
     "invitation": lambda w: {},
     "teach": lambda w: {},
+    "caption file": lambda w: {},
+    "lesson video": lambda w: {},
     "roster csv": lambda w: {},
 }
 
@@ -311,6 +324,8 @@ POST_MATRIX: dict[str, tuple[Any, ...]] = {
     # Pages only answer GET (and HEAD).
     "teach": POST_ONLY,
     "roster csv": POST_ONLY,
+    "caption file": (405,) * 7,
+    "lesson video": (405,) * 7,
 }
 
 

@@ -135,18 +135,20 @@ Builder = Callable[[int, User | None], Page]
 
 # page builder, viewer ("anonymous" or a student), pinned query count
 CASES: list[tuple[Builder, str, int]] = [
-    # session, user, profile (theme), roles, the bell's unread count (the cache was cleared):
-    # 5 before any course query for a signed-in viewer
+    # session, user, profile (theme), roles, the bell's unread count and the current terms and
+    # privacy notice (apps.privacy.consent; both cached, and the cache was cleared):
+    # 6 before any course query for a signed-in viewer
     (catalog, "anonymous", 8),  # filter choices 2, category tree 2, count, page, instructors, tags
-    (catalog, "student", 13),
+    (catalog, "student", 14),
     (category_page, "anonymous", 9),  # + the subcategory ids
-    (category_page, "student", 14),
-    (course_page, "student", 13),  # + the course's live and upcoming sessions (members only)
-    (lesson_page, "student", 11),
-    (my_learning, "student", 6),
-    (dashboard, "instructor", 6),
-    (roster, "instructor", 8),
-    (roster_csv, "instructor", 7),  # no page header, so no bell
+    (category_page, "student", 15),
+    (course_page, "student", 14),  # + the course's live and upcoming sessions (members only)
+    (lesson_page, "student", 12),
+    (my_learning, "student", 7),
+    # instructors: + whether they have the second factor they need (apps.accounts.mfa, cached)
+    (dashboard, "instructor", 8),
+    (roster, "instructor", 10),
+    (roster_csv, "instructor", 9),  # no page header, so no bell
 ]
 
 

@@ -100,6 +100,7 @@ def test_the_demo_lesson_plays_for_anyone_as_a_free_preview(seeded):
 
     assert "<video" in page
     assert f'src="{lesson.video_file.url}"' in page
+    assert lesson.video_file.url.startswith("/courses/media/videos/")
     assert 'srclang="en"' in page
 
 
@@ -118,7 +119,7 @@ def test_seeding_twice_changes_no_counts_and_keeps_one_video(seeded, settings):
     call_command("seed_demo", stdout=io.StringIO())
 
     assert _counts() == seeded
-    videos = list(Path(settings.MEDIA_ROOT, "lesson-videos").iterdir())
-    captions = list(Path(settings.MEDIA_ROOT, "captions").iterdir())
+    videos = list(Path(settings.PRIVATE_MEDIA_ROOT, "lesson-videos").iterdir())
+    captions = list(Path(settings.PRIVATE_MEDIA_ROOT, "captions").iterdir())
     assert len(videos) == 1
     assert len(captions) == 1

@@ -38,8 +38,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _media_files() -> list[Path]:
-    root = Path(django_settings.MEDIA_ROOT)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    """Every stored upload, public (covers) and private (videos, captions)."""
+    roots = [Path(django_settings.MEDIA_ROOT), Path(django_settings.PRIVATE_MEDIA_ROOT)]
+    return sorted(p for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
 
 
 # --- enroll_student -------------------------------------------------------------------------

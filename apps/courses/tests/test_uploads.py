@@ -27,8 +27,9 @@ CUE = "00:00:00.000 --> 00:00:02.000\nHello\n\n"
 
 
 def _media_files() -> list[Path]:
-    root = Path(django_settings.MEDIA_ROOT)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    """Every stored upload, public (covers) and private (videos, captions)."""
+    roots = [Path(django_settings.MEDIA_ROOT), Path(django_settings.PRIVATE_MEDIA_ROOT)]
+    return sorted(p for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.tests.factories import DEFAULT_PASSWORD
 from apps.accounts.tests.factories import UserFactory as _UserFactory
 from apps.privacy import services
 from apps.privacy.errors import ErasureAlreadyRequested, NoErasureToCancel
@@ -86,12 +87,17 @@ def test_grace_period_then_erased_once(django_capture_on_commit_callbacks) -> No
 
 
 def test_erasure_signs_out_other_clients() -> None:
+    """Signed in through the real sign-in form in two browsers; both sessions end."""
     user = UserFactory()
-    other = Client()
-    other.force_login(user)
-    assert other.get(reverse("privacy:home")).status_code == 200
-    services.end_sessions(user)
-    assert other.get(reverse("privacy:home")).status_code == 302
+    browsers = [Client(), Client()]
+    for browser in browsers:
+        browser.post(reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD})
+        assert browser.get(reverse("privacy:home")).status_code == 200
+
+    assert services.end_sessions(user) == 2
+
+    for browser in browsers:
+        assert browser.get(reverse("privacy:home")).status_code == 302
 
 
 def test_privacy_page_buttons(client) -> None:

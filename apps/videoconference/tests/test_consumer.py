@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import make_user
+from apps.activity.models import ActivityEvent
 from apps.courses.models import Course
 from apps.courses.tests.factories import CourseFactory, EnrollmentFactory, instructor_of
 from apps.videoconference import consumers
@@ -520,6 +521,8 @@ def test_host_mutes_a_participant(session: VideoSession, course: Course, host: U
     assert out["state_s"] == [expected_state]
     assert out["state_h"] == expected_state
     assert Attendance.objects.get(peer_id=out["s"]).audio is False
+    muted = ActivityEvent.objects.get(action="videoconference.participant.muted")
+    assert (muted.actor_id, muted.context["participant"]) == (host.pk, student.pk)
 
 
 def test_host_removes_a_participant_who_cannot_come_back(

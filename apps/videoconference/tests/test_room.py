@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import make_user
+from apps.activity.models import ActivityEvent
 from apps.courses.models import Course
 from apps.courses.tests.factories import CourseFactory, EnrollmentFactory, instructor_of
 from apps.videoconference import room, services
@@ -244,19 +245,47 @@ def test_hosts_cannot_be_removed_and_strangers_are_not_found(
     with pytest.raises(PeerNotFound):
         room.remove(session_id=session.pk, peer_id=elsewhere.peer_id, by_user_id=host.pk)
     with pytest.raises(PeerNotFound):
-        room.mute(session_id=session.pk, peer_id=elsewhere.peer_id)
+        room.mute(session_id=session.pk, peer_id=elsewhere.peer_id, by_user_id=host.pk)
 
 
 def test_mute_turns_audio_off_and_returns_the_channel(
-    session: VideoSession, course: Course
+    session: VideoSession, course: Course, host: User
 ) -> None:
     student = student_of(course)
     entry = enter(session, student)
 
-    channel = room.mute(session_id=session.pk, peer_id=entry.peer_id)
+    channel = room.mute(session_id=session.pk, peer_id=entry.peer_id, by_user_id=host.pk)
 
     assert channel == f"test.channel!{student.pk}.0"
     assert Attendance.objects.get(pk=entry.attendance_id).audio is False
+
+
+def test_host_muting_a_participant_is_recorded(
+    session: VideoSession, course: Course, host: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    student = student_of(course)
+    entry = enter(session, student)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        room.mute(session_id=session.pk, peer_id=entry.peer_id, by_user_id=host.pk)
+
+    event = ActivityEvent.objects.get(action="videoconference.participant.muted")
+    assert event.actor_id == host.pk
+    assert event.target_type == "videoconference.videosession"
+    assert event.target_id == str(session.pk)
+    assert event.context["participant"] == student.pk
+
+
+def test_muting_a_stranger_records_nothing(
+    session: VideoSession, host: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    other_session = live_session(join_policy=VideoSession.JoinPolicy.LINK)
+    elsewhere = enter(other_session, make_user())
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(PeerNotFound):
+        room.mute(session_id=session.pk, peer_id=elsewhere.peer_id, by_user_id=host.pk)
+
+    assert not ActivityEvent.objects.filter(action="videoconference.participant.muted").exists()
 
 
 def test_state_is_kept_for_newcomers(session: VideoSession, course: Course, host: User) -> None:
