@@ -9,8 +9,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from apps.accounts.models import Profile
-from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, register
+from apps.core.personal_data import PersonalData, register, rows
 
 
 def export_user_data(user: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.activity.models import ActivityEvent
-from apps.courses.admin import RecordAdmin
+from apps.core.admin import RecordAdmin
 
 
 @admin.register(ActivityEvent)

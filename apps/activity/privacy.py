@@ -3,8 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.activity.models import ActivityEvent
-from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, RetentionPeriod, register
+from apps.core.personal_data import PersonalData, RetentionPeriod, register, rows
 
 
 def export_user_data(user: Any) -> dict[str, Any]:

@@ -31,3 +31,12 @@ class RequestIdFilter(logging.Filter):
             request = getattr(record, "request", None)
             record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
+
+
+def log_event(logger: logging.Logger, event: str, **extra: object) -> None:
+    """Log a named event (`courses.invitation.emailed`) as one structured INFO line.
+
+    The event name is both the message and the `event` field, so JSON log lines can be filtered
+    by it; `extra` carries the ids (user id, course id, session id), never personal data.
+    """
+    logger.info(event, extra={"event": event, **extra})

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from apps.core.errors import DomainError
 from apps.core.logging import new_request_id, request_id_var
-from apps.core.responses import error_response
+from apps.core.responses import domain_error_response
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,4 @@ class DomainErrorMiddleware:
             exception.code,
             extra={"code": exception.code, "status": exception.status, "path": request.path},
         )
-        return error_response(
-            request, status=exception.status, code=exception.code, message=exception.message
-        )
+        return domain_error_response(request, exception)

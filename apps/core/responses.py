@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection
@@ -32,12 +33,27 @@ def wants_json(request: HttpRequest) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def error_response(request: HttpRequest, *, status: int, code: str, message: Any) -> HttpResponse:
-    if wants_json(request):
-        return JsonResponse(
-            {"error": {"code": code, "message": str(message)}, "request_id": request_id_var.get()},
-            status=status,
-        )
+def error_response(
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: Any,
+    fields: Mapping[str, Iterable[Any]] | None = None,
+    as_json: bool | None = None,
+) -> HttpResponse:
+    """Every HTTP error answer: our error page, or `{"error": {...}, "request_id": ...}` as JSON.
+
+    `fields` (JSON only) names the form fields at fault with their messages; `as_json` forces the
+    JSON answer (for htmx callers that read it), otherwise the request's Accept header decides.
+    """
+    if wants_json(request) if as_json is None else as_json:
+        error: dict[str, Any] = {"code": code, "message": str(message)}
+        if fields is not None:
+            error["fields"] = {
+                name: [str(text) for text in texts] for name, texts in fields.items()
+            }
+        return JsonResponse({"error": error, "request_id": request_id_var.get()}, status=status)
     context = {
         "status": status,
         "code": code,
@@ -56,6 +72,15 @@ def error_response(request: HttpRequest, *, status: int, code: str, message: Any
         if connection.connection is not None and not connection.in_atomic_block:
             connection.close()
     return HttpResponse(html, status=status)
+
+
+def domain_error_response(
+    request: HttpRequest, error: DomainError, *, as_json: bool | None = None
+) -> HttpResponse:
+    """`error_response` for a DomainError: its status, code and user-safe message."""
+    return error_response(
+        request, status=error.status, code=error.code, message=error.message, as_json=as_json
+    )
 
 
 def error_frame(error: DomainError) -> dict[str, str]:

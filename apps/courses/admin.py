@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -16,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.policies import is_staff
+from apps.core.admin import StaffAdmin
+from apps.core.exports import csv_safe
 from apps.core.http import AuthenticatedRequest
 from apps.courses import services
 from apps.courses.captions import validate_webvtt
-from apps.courses.exports import csv_safe
 from apps.courses.models import (
     CaptionTrack,
     Category,
@@ -29,64 +29,6 @@ from apps.courses.models import (
     Lesson,
     Tag,
 )
-
-
-class StaffAdmin(admin.ModelAdmin):
-    """Catalog admin for the staff role (which the `is_staff` flag implies), not only superusers:
-    the roles grant no model permissions, so without this staff would see an empty admin."""
-
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_staff(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request.user)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return is_staff(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request.user)
-
-    def response_action(self, request: HttpRequest, queryset: Any) -> Any:
-        """Run a changelist action, and record it in the activity log (`admin.action.run`)."""
-        from django.contrib.admin import helpers
-
-        from apps.activity.services import record
-
-        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        select_across = request.POST.get("select_across") == "1"
-        response = super().response_action(request, queryset)
-        if response is not None:
-            record(
-                request.user,
-                "admin.action.run",
-                request=request,
-                target_label=self.model._meta.label_lower,
-                action_name=request.POST.get("action", ""),
-                model=self.model._meta.label_lower,
-                count=queryset.count() if select_across else len(selected),
-                select_across=select_across,
-            )
-        return response
-
-
-class RecordAdmin(StaffAdmin):
-    """Records (attendance, notifications sent, reports): staff may look, nobody edits them
-    after the fact."""
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class StaffInline(admin.TabularInline):

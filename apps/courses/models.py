@@ -372,29 +372,3 @@ class CourseInvitation(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:invitation", kwargs={"token": self.token})
-
-
-# --- Cached pages -----------------------------------------------------------------------------
-# Every save or delete of what the catalog, course and lesson pages show (courses, their tags and
-# instructors, lessons, captions, categories, tags, enrollments) retires the cached pages.
-
-
-def _catalog_changed(**kwargs: Any) -> None:
-    if kwargs.get("raw") or str(kwargs.get("action", "post")).startswith("pre_"):
-        return  # loaddata, or the "pre_" half of an m2m change
-    from apps.courses.services import catalog_changed
-
-    catalog_changed()
-
-
-for _model in (Category, Tag, Course, Lesson, CaptionTrack, Enrollment):
-    models.signals.post_save.connect(
-        _catalog_changed, sender=_model, dispatch_uid=f"cat-s-{_model}"
-    )
-    models.signals.post_delete.connect(
-        _catalog_changed, sender=_model, dispatch_uid=f"cat-d-{_model}"
-    )
-for _through in (Course.tags.through, Course.instructors.through):
-    models.signals.m2m_changed.connect(
-        _catalog_changed, sender=_through, dispatch_uid=f"cat-m-{_through}"
-    )

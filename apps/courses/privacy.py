@@ -5,9 +5,8 @@ from typing import Any
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 
+from apps.core.personal_data import PersonalData, register, rows
 from apps.courses.models import Course, CourseInvitation, Enrollment, LessonProgress
-from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, register
 
 
 def export_user_data(user: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.accounts.models import User
+from apps.core.logging import log_event
 from apps.core.tasks import TRANSIENT_EMAIL_ERRORS
 from apps.courses.models import Course, CourseInvitation, Enrollment, Lesson
 from apps.courses.selectors import course_member_recipients
@@ -26,10 +27,6 @@ from apps.notifications import kinds
 from apps.notifications.services import notify_in_their_language
 
 logger = logging.getLogger(__name__)
-
-
-def _log(event: str, **extra: object) -> None:
-    logger.info(event, extra={"event": event, **extra})
 
 
 # --- Enrollment decisions -----------------------------------------------------------------------
@@ -73,7 +70,8 @@ def notify_enrollment_decided(enrollment_id: int, approved: bool, decision_stamp
         url=course.get_absolute_url(),
         dedupe_key=f"courses.enrollment.{enrollment_id}.decided.{decision_stamp}",
     )
-    _log(
+    log_event(
+        logger,
         "courses.notified.enrollment_decided",
         enrollment_id=enrollment_id,
         user_id=enrollment.student_id,
@@ -114,7 +112,8 @@ def notify_lesson_published(lesson_id: int, actor_id: int | None) -> int:
         url=lesson.get_absolute_url(),
         dedupe_key=f"courses.lesson.{lesson_id}.published",
     )
-    _log(
+    log_event(
+        logger,
         "courses.notified.lesson_published",
         lesson_id=lesson_id,
         course_id=course.pk,
@@ -158,7 +157,8 @@ def notify_import_finished(
         url=reverse("courses:roster", kwargs={"slug": course.slug}),
         dedupe_key=f"courses.import.{import_id}.finished",
     )
-    _log(
+    log_event(
+        logger,
         "courses.notified.import_finished",
         course_id=course_id,
         user_id=actor_id,
@@ -218,7 +218,8 @@ def send_invitation_email(invitation_id: int, base_url: str) -> str:
         )
         invitation.sent_at = timezone.now()
         invitation.save(update_fields=["sent_at", "updated_at"])
-    _log(
+    log_event(
+        logger,
         "courses.invitation.emailed",
         invitation_id=invitation_id,
         course_id=invitation.course_id,

@@ -21,7 +21,6 @@ from apps.courses import media, policies, selectors, services
 from apps.courses.forms import CatalogFilterForm
 from apps.courses.models import Category, CourseInvitation, Enrollment, Tag
 from apps.courses.page_cache import AnonymousPageCache
-from apps.videoconference.selectors import course_sessions
 
 PAGE_SIZE = 12
 
@@ -107,8 +106,6 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "course": course,
             "enrollment": enrollment,
             "is_member": is_member,
-            # Members and teachers only: the links are how people get in (one query).
-            "live_sessions": course_sessions(course) if can_edit or is_member else [],
             "lessons": lessons,
             "completed_ids": completed,
             "instructors": selectors.course_instructors(course),

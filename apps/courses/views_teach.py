@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from apps.core.errors import InvalidInput, NotAllowed, NotFound
+from apps.core.exports import csv_safe
 from apps.core.http import AuthenticatedRequest
 from apps.courses import errors, policies, selectors, services
-from apps.courses.exports import csv_safe
 from apps.courses.forms import CaptionTrackForm, CourseForm, EnrollmentImportForm, LessonForm
 from apps.courses.models import CaptionTrack, Course
 

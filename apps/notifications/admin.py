@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.courses.admin import RecordAdmin, StaffAdmin
+from apps.core.admin import RecordAdmin, StaffAdmin
 from apps.notifications import services
 from apps.notifications.models import DeliverySettings, Digest, Notification, Preference
 

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.core.personal_data import PersonalData, register, rows
 from apps.notifications.models import DeliverySettings, Digest, Notification, Preference
-from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, register
 
 
 def export_user_data(user: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.courses.admin import RecordAdmin, StaffAdmin
+from apps.core.admin import RecordAdmin, StaffAdmin
 from apps.privacy.models import Consent, PolicyDocument
 
 

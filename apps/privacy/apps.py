@@ -1,4 +1,18 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def ensure_documents(**kwargs: Any) -> None:
+    """Version 1 of the terms and the privacy notice exist after every migrate and flush.
+
+    Migration 0002 creates them; a flush (tests, `manage.py flush`) would leave a site with
+    nothing to accept or link to. This runs the migration's own function again (get_or_create)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("apps.privacy.migrations.0002_consent").seed_documents(apps, None)
 
 
 class PrivacyConfig(AppConfig):
@@ -7,7 +21,11 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy"
 
     def ready(self) -> None:
-        from apps.privacy.registry import autodiscover
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(ensure_documents, sender=self)
+
+        from apps.core.personal_data import autodiscover
 
         autodiscover()
 

@@ -27,7 +27,11 @@ from apps.privacy.errors import (
     UnknownConsentPurpose,
     UnknownConsentVersion,
 )
-from apps.privacy.models import Consent, PolicyDocument
+from apps.privacy.models import (
+    CURRENT_CACHE_KEY,
+    Consent,
+    PolicyDocument,
+)
 
 REMINDER_EMAILS = "reminder_emails"
 
@@ -67,7 +71,6 @@ def get_purpose(key: str) -> Purpose:
 
 # --- the current documents -------------------------------------------------------------------
 
-CURRENT_CACHE_KEY = "privacy:current-documents"
 # Bounded so a version published with a future date becomes current within this many seconds.
 CURRENT_CACHE_SECONDS = 60
 # In the session: the ids of the current documents this session's user was found to have accepted,
@@ -94,11 +97,6 @@ def current_documents() -> list[CurrentDocument]:
         cached = [latest[k] for k in sorted(latest)]
         cache.set(CURRENT_CACHE_KEY, cached, CURRENT_CACHE_SECONDS)
     return list(cached)
-
-
-def forget_current_documents() -> None:
-    cache.delete(CURRENT_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(CURRENT_CACHE_KEY))
 
 
 def current_document(kind: str) -> PolicyDocument | None:

@@ -8,12 +8,11 @@ from functools import cache
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from apps.core.logging import request_id_var
-from apps.core.responses import wants_json
+from apps.core.responses import domain_error_response, wants_json
 from apps.privacy.consent import needs_acceptance
 from apps.privacy.errors import ConsentRequired
 
@@ -53,11 +52,7 @@ class ConsentRequiredMiddleware:
     def refuse(request: HttpRequest) -> HttpResponse:
         consent_url = reverse("privacy:consent")
         if getattr(request, "htmx", False) or wants_json(request):
-            error = ConsentRequired()
-            response: HttpResponse = JsonResponse(
-                {"error": error.as_dict(), "request_id": request_id_var.get()},
-                status=error.status,
-            )
+            response = domain_error_response(request, ConsentRequired(), as_json=True)
             if getattr(request, "htmx", False):
                 response["HX-Redirect"] = consent_url  # htmx loads the consent page instead
             return response

@@ -4,7 +4,8 @@ Policy documents (terms, privacy notice) in versions; the append-only consent re
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,16 @@ class ErasureRequest(models.Model):
         return f"erasure {self.pk} ({self.status})"
 
 
+# The current documents are cached (apps.privacy.consent.current_documents) under this key;
+# saving a document forgets them, at once and again after the commit.
+CURRENT_CACHE_KEY = "privacy:current-documents"
+
+
+def forget_current_documents() -> None:
+    cache.delete(CURRENT_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(CURRENT_CACHE_KEY))
+
+
 class PolicyDocument(models.Model):
     """One version of a document every account must accept. The current version of a kind is the
     one published last (`published_at` not in the future); publishing a new version makes every
@@ -73,8 +84,6 @@ class PolicyDocument(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         super().save(*args, **kwargs)  # type: ignore[arg-type]
-        from apps.privacy.consent import forget_current_documents
-
         forget_current_documents()
 
 

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.privacy.helpers import rows
+from apps.core.personal_data import PersonalData, register, rows
 from apps.privacy.models import Consent, ErasureRequest
-from apps.privacy.registry import PersonalData, register
 
 
 def export_user_data(user: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import ngettext
 
-from apps.privacy.registry import PersonalData, declarations
+from apps.core.personal_data import PersonalData, declarations
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.activity.services import record
+from apps.core.personal_data import declarations
 from apps.privacy.errors import ErasureAlreadyRequested, NoErasureToCancel
 from apps.privacy.models import ErasureRequest
-from apps.privacy.registry import declarations
 from apps.reports.models import Report
 from apps.reports.sources import Row, Source
 

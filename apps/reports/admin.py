@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.courses.admin import RecordAdmin
+from apps.core.admin import RecordAdmin
 from apps.reports.models import Report
 
 

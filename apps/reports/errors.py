@@ -13,7 +13,7 @@ class InvalidReportRequest(InvalidInput):
 
 
 class ReportNotAllowed(NotAllowed):
-    code = "not_allowed"
+    code = "report_not_allowed"
     message = _("Only the course's instructors and staff may ask for this report.")
 
 

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.privacy.helpers import rows
-from apps.privacy.registry import PersonalData, RetentionPeriod, register
+from apps.core.personal_data import PersonalData, RetentionPeriod, register, rows
 from apps.reports.files import path_of
 from apps.reports.models import Report
 

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from apps.notifications.kinds import REPORT_READY
 from apps.notifications.services import notify_in_their_language
-from apps.reports import files, services, sources, writers
+from apps.reports import files, retention, sources, writers
 from apps.reports.models import Report
 
 logger = logging.getLogger(__name__)
@@ -242,4 +242,4 @@ def generate_report(self: Any, report_id: int) -> str:
 def delete_expired() -> dict[str, int]:
     """Beat runs this hourly: delete expired files, give up on abandoned reports, sweep files
     no report owns. Safe to run twice or at once."""
-    return services.delete_expired_reports()
+    return retention.delete_expired_reports()

@@ -20,7 +20,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from apps.courses.exports import FORMULA_STARTS, csv_safe
+from apps.core.exports import FORMULA_STARTS, csv_safe
 from apps.reports.models import Report
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"

@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import RecordAdmin, StaffAdmin
 from apps.core.http import AuthenticatedRequest
-from apps.courses.admin import RecordAdmin, StaffAdmin
 from apps.videoconference import services
 from apps.videoconference.models import Attendance, ChatMessage, VideoSession
 

@@ -13,12 +13,12 @@ class SessionNotFound(NotFound):
 
 
 class JoinNotAllowed(NotAllowed):
-    code = "not_allowed"
+    code = "join_not_allowed"
     message = _("You are not allowed to join this session.")
 
 
 class HostNotAllowed(NotAllowed):
-    code = "not_allowed"
+    code = "host_not_allowed"
     message = _("Only the course's instructors and staff may do that.")
 
 
@@ -50,5 +50,5 @@ class PeerNotFound(NotFound):
 
 
 class HostNotRemovable(NotAllowed):
-    code = "not_allowed"
+    code = "host_not_removable"
     message = _("A host cannot be removed from the session.")

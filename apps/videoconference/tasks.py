@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.core.logging import log_event
 from apps.core.tasks import parse_now, stamp
 from apps.courses.selectors import course_member_recipients
 from apps.notifications import kinds
@@ -40,7 +41,7 @@ def _course_title(session: VideoSession) -> str:
 
 
 def _log(event: str, session_id: int, **extra: object) -> None:
-    logger.info(event, extra={"event": event, "session_id": session_id, **extra})
+    log_event(logger, event, session_id=session_id, **extra)
 
 
 # --- Lifecycle events ---------------------------------------------------------------------------

@@ -22,12 +22,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
-from apps.core.errors import NotFound
+from apps.core.errors import InvalidInput, NotFound
+from apps.core.exports import csv_safe
 from apps.core.http import AuthenticatedRequest
-from apps.core.responses import wants_json
+from apps.core.responses import error_response, wants_json
 from apps.core.tokens import is_token
 from apps.courses import policies as course_policies
-from apps.courses.exports import csv_safe
 from apps.courses.models import Course
 from apps.videoconference import calendar, calendar_services, policies, selectors, services
 from apps.videoconference.errors import HostNotAllowed, SessionEnded
@@ -114,18 +114,13 @@ def start_instant(request: AuthenticatedHtmxRequest) -> HttpResponse:
     form = InstantSessionForm(request.POST, user=request.user)
     if not form.is_valid():
         if _wants_json(request):
-            return JsonResponse(
-                {
-                    "error": {
-                        "code": "invalid",
-                        "message": _("Check the form."),
-                        "fields": {
-                            name: [str(text) for text in errors]
-                            for name, errors in form.errors.items()
-                        },
-                    }
-                },
-                status=400,
+            return error_response(
+                request,
+                status=InvalidInput.status,
+                code=InvalidInput.code,
+                message=_("Check the form."),
+                fields=form.errors,
+                as_json=True,
             )
         return _sessions_page(request, instant_form=form, status=400)
     data = form.cleaned_data

@@ -122,12 +122,16 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# How many databases the Redis server has (its `databases` setting; Redis' default is 16, numbered
+# 0-15). REDIS_URL's database N and the next two must exist, or start-up stops with
+# ImproperlyConfigured (see config.env.redis_url_for).
+REDIS_DATABASES = env.int("REDIS_DATABASES", default=16)
 
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_url_for(REDIS_URL, 0),
+            "LOCATION": redis_url_for(REDIS_URL, 0, databases=REDIS_DATABASES),
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ot"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -147,7 +151,9 @@ if REDIS_URL:
     # - groups are kept in each process's memory, so a process that dies leaves no stale
     #   members behind; a channel is released when its consumer stops (release_channel in
     #   apps/core/channel_layers.py).
-    CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url_for(REDIS_URL, 1))}
+    CHANNEL_LAYERS = {
+        "default": redis_channel_layer(redis_url_for(REDIS_URL, 1, databases=REDIS_DATABASES))
+    }
 else:
     CACHES = {
         "default": {
@@ -171,7 +177,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = redis_url_for(REDIS_URL, 2) if REDIS_URL else "memory://"
+CELERY_BROKER_URL = (
+    redis_url_for(REDIS_URL, 2, databases=REDIS_DATABASES) if REDIS_URL else "memory://"
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

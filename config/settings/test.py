@@ -13,6 +13,7 @@ from .base import (
     DATA_DIR,
     DATABASES,
     LOG_FORMAT,
+    REDIS_DATABASES,
     REDIS_URL,
     env,
 )
@@ -40,10 +41,14 @@ if REDIS_URL and _xdist_worker.startswith("gw"):
     from config.env import redis_channel_layer, redis_url_for
 
     _offset = 3 * int(_xdist_worker[2:])
-    CACHES["default"]["LOCATION"] = redis_url_for(REDIS_URL, _offset)
+    CACHES["default"]["LOCATION"] = redis_url_for(REDIS_URL, _offset, databases=REDIS_DATABASES)
     # The layer's prefix carries the database number (Redis pub/sub ignores database numbers).
-    CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url_for(REDIS_URL, _offset + 1))}
-    CELERY_BROKER_URL = redis_url_for(REDIS_URL, _offset + 2)
+    CHANNEL_LAYERS = {
+        "default": redis_channel_layer(
+            redis_url_for(REDIS_URL, _offset + 1, databases=REDIS_DATABASES)
+        )
+    }
+    CELERY_BROKER_URL = redis_url_for(REDIS_URL, _offset + 2, databases=REDIS_DATABASES)
 if REDIS_URL:
     # Two test runs may share one Redis (two checkouts, parallel CI jobs): the broker keys of
     # this run carry its own prefix, so a worker one run starts never takes another run's tasks.

@@ -133,6 +133,31 @@ def test_bad_request_is_our_400(client: Client) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/test/bad-request", 400, "bad_request"),
+        ("/test/permission-denied", 403, "not_allowed"),
+        ("/no-such-page", 404, "not_found"),
+        ("/test/unexpected", 500, "server_error"),
+    ],
+)
+def test_each_error_handler_answers_programs_with_the_one_json_shape(
+    client: Client, path: str, status: int, code: str
+) -> None:
+    """handler400/403/404/500 all go through error_response: same body, with the request id."""
+    response = client.get(path, headers=JSON)
+
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"error", "request_id"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert body["request_id"] == response["X-Request-ID"]
+    for leak in SECRETS:
+        assert leak not in response.content.decode()
+
+
 def test_disallowed_host_is_our_400(client: Client) -> None:
     response = client.get("/", HTTP_HOST="evil.example")
 

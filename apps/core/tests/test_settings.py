@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import global_settings
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.tests.isolated import run_python, settings_values
 from config.env import BASE_DIR, redis_url_for
@@ -150,6 +151,40 @@ def test_redis_url_for_keeps_credentials_and_options(
     assert redis_url_for(base_url, offset) == expected
 
 
+def test_the_highest_redis_database_that_leaves_room_for_all_three_uses_is_accepted() -> None:
+    values = local_settings(REDIS_URL="redis://redis.internal:6379/13")
+
+    assert values["CACHES"]["default"]["LOCATION"] == "redis://redis.internal:6379/13"
+    assert values["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"] == [
+        "redis://redis.internal:6379/14"
+    ]
+    assert values["CELERY_BROKER_URL"] == "redis://redis.internal:6379/15"
+
+
+def test_a_redis_url_whose_broker_database_does_not_exist_stops_start_up() -> None:
+    """Redis has databases 0-15: /14 would put the broker on 16, and /readyz would fail forever."""
+    result = run_python(
+        "import config.settings.local", env={"REDIS_URL": "redis://redis.internal:6379/14"}
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "database 16 does not exist" in result.stderr
+    assert "at most 13" in result.stderr
+
+
+def test_redis_databases_follows_a_server_configured_with_more() -> None:
+    values = local_settings(REDIS_URL="redis://redis.internal:6379/14", REDIS_DATABASES="32")
+
+    assert values["CELERY_BROKER_URL"] == "redis://redis.internal:6379/16"
+
+
+@pytest.mark.parametrize(("base_url", "offset"), [("redis://h:6379/15", 1), ("redis://h/16", 0)])
+def test_redis_url_for_refuses_a_database_past_the_last(base_url: str, offset: int) -> None:
+    with pytest.raises(ImproperlyConfigured, match="does not exist"):
+        redis_url_for(base_url, offset)
+
+
 # --- Every setting name is known ------------------------------------------------------------
 # Django ignores a setting nobody reads, so `CELERY_TASK_ACK_LATE = True` or `CHANNEL_LAYER = {}`
 # would silently do nothing. Every UPPERCASE name must be one that Django, a library we use, or
@@ -160,6 +195,7 @@ PROJECT_SETTINGS = {
     "DATA_DIR",
     "SITE_NAME",
     "REDIS_URL",
+    "REDIS_DATABASES",
     "THEME_COOKIE_NAME",
     "HEALTH_CHECK_TIMEOUT_SECONDS",
     "AVATAR_MAX_UPLOAD_BYTES",

@@ -10,7 +10,7 @@ def move_files(migration_apps, schema_editor):
     """Caption and video files stored on the public /media/ root under guessable names move to
     the private storage under random ones (see `manage.py move_private_media` to run it again,
     e.g. when the media volume was not mounted where migrate ran)."""
-    from apps.courses.media import move_to_private_storage
+    from apps.courses.services.storage import move_to_private_storage
 
     move_to_private_storage(
         caption_model=migration_apps.get_model("courses", "CaptionTrack"),

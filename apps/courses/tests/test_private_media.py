@@ -22,8 +22,8 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import make_user
 from apps.courses import services
-from apps.courses.media import move_to_private_storage
 from apps.courses.models import CaptionTrack, Course, Lesson
+from apps.courses.services.storage import move_to_private_storage
 from apps.courses.tests.factories import (
     VTT,
     CourseFactory,

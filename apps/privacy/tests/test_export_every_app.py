@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from apps.core.personal_data import declarations
 from apps.privacy import services
-from apps.privacy.registry import declarations
 from apps.privacy.tests.builders import Person, build_person, build_world
 from apps.reports import files
 from apps.reports.models import Report

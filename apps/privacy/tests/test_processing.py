@@ -10,7 +10,7 @@ from django.utils.html import escape
 
 from apps.accounts.roles import Role
 from apps.accounts.tests.factories import make_user
-from apps.privacy.registry import declarations
+from apps.core.personal_data import declarations
 
 pytestmark = pytest.mark.django_db
 

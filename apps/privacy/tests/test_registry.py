@@ -9,8 +9,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from apps.privacy.helpers import undeclared_models
-from apps.privacy.registry import declarations, declared_models
+from apps.core.personal_data import declarations, declared_models, undeclared_models
 
 
 def test_every_model_relating_to_the_user_is_declared() -> None:

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apps.accounts.tests.factories import make_user
 from apps.activity.models import ActivityEvent
+from apps.core.personal_data import declarations
 from apps.privacy import retention, tasks
-from apps.privacy.registry import declarations
 from apps.videoconference.models import Attendance, ChatMessage
 from apps.videoconference.tests.factories import VideoSessionFactory, attend
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from apps.accounts.tests.factories import DEFAULT_PASSWORD
 from apps.accounts.tests.factories import UserFactory as _UserFactory
+from apps.core.personal_data import declarations
 from apps.privacy import services
 from apps.privacy.errors import ErasureAlreadyRequested, NoErasureToCancel
 from apps.privacy.models import ErasureRequest
-from apps.privacy.registry import declarations
 from apps.reports import files
 from apps.reports.models import Report
 

@@ -28,12 +28,12 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.tests.factories import make_user
 from apps.activity.models import ActivityEvent
+from apps.core.personal_data import declarations
 from apps.core.tests.smtp import SmtpSink
 from apps.core.tests.worker import RealCelery, real_celery_fixture  # noqa: F401
 from apps.notifications.models import Notification
 from apps.privacy import services, tasks
 from apps.privacy.models import ErasureRequest
-from apps.privacy.registry import declarations
 from apps.privacy.tests.builders import build_person, build_world
 from apps.reports.models import Report
 

@@ -92,19 +92,21 @@ def test_members_session_admits_by_role(session: VideoSession, course: Course, c
     make, expected = ROLE_CASES[case]
     user = make(course)
 
-    async def scenario() -> tuple[Any, list[dict[str, Any]]]:
+    async def scenario() -> tuple[Any, list[dict[str, Any]], str | None]:
         p = peer(session, user)
         try:
             if isinstance(expected, str):
-                return (await p.join())["role"], []
-            return await refused(p)
+                return (await p.join())["role"], [], None
+            return (*await refused(p), p.close_reason)
         finally:
             await p.close()
 
-    outcome, frames = run(scenario)
+    outcome, frames, reason = run(scenario)
 
     assert outcome == expected
     if expected == 4403:
+        # The close reason is the refusal's own code; the frame keeps the protocol's code.
+        assert reason == "join_not_allowed"
         assert frames == [
             {
                 "type": "error",

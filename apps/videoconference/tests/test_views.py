@@ -322,7 +322,7 @@ def test_programs_get_json_errors(world):
     )
 
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "not_allowed"
+    assert response.json()["error"]["code"] == "join_not_allowed"
 
 
 # --- The sessions list ------------------------------------------------------------------------
@@ -467,8 +467,22 @@ def test_an_instant_session_cannot_be_attached_to_someone_elses_course(world):
     )
 
     assert response.status_code == 400
-    assert "course" in response.json()["error"]["fields"]
+    body = response.json()
+    assert body["error"]["code"] == "invalid"
+    assert body["error"]["message"] == "Check the form."
+    assert "course" in body["error"]["fields"]
+    assert body["request_id"] == response["X-Request-ID"]
     assert not VideoSession.objects.filter(kind=VideoSession.Kind.INSTANT).exists()
+
+
+def test_an_htmx_instant_session_with_a_bad_form_gets_the_json_error(world):
+    response = _client_for(world, "other_instructor").post(
+        reverse("videoconference:instant"), {"course": world.course.pk}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "course" in response.json()["error"]["fields"]
 
 
 def test_a_members_only_instant_session_needs_a_course(world):
@@ -487,7 +501,7 @@ def test_a_student_asking_for_json_gets_a_json_refusal(world):
     )
 
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "not_allowed"
+    assert response.json()["error"]["code"] == "host_not_allowed"
 
 
 # --- Scheduling and editing -------------------------------------------------------------------

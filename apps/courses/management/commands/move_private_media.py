@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.courses.media import move_to_private_storage
 from apps.courses.models import CaptionTrack, Lesson
+from apps.courses.services.storage import move_to_private_storage
 
 
 class Command(BaseCommand):

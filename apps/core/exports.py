@@ -1,4 +1,4 @@
-"""CSV exports (roster, admin course list): cells that are safe to open in a spreadsheet."""
+"""CSV cells that are safe to open in a spreadsheet (rosters, admin lists, attendance)."""
 
 from __future__ import annotations
 
