@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.middleware import BaseMiddleware
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from apps.accounts.models import Profile, Theme
 
@@ -95,21 +93,12 @@ class SecondFactorRequiredMiddleware:
 
     @staticmethod
     def _refuse(request: HttpRequest) -> HttpResponse:
-        from apps.core.responses import error_response, wants_json
+        from apps.accounts.errors import SecondFactorRequired
+        from apps.core.responses import send_first_to
 
-        setup = reverse("accounts:security")
-        is_htmx = request.headers.get("HX-Request") == "true"
-        if is_htmx or wants_json(request) or request.method not in ("GET", "HEAD"):
-            response = error_response(
-                request,
-                status=403,
-                code="mfa_required",
-                message=_("Your role requires two-factor authentication. Set it up first."),
-            )
-            if is_htmx:
-                response["HX-Redirect"] = setup
-            return response
-        return HttpResponseRedirect(f"{setup}?{urlencode({'next': request.get_full_path()})}")
+        return send_first_to(
+            request, reverse("accounts:security"), SecondFactorRequired(), refuse_writes=True
+        )
 
 
 class SecondFactorRefusedConsumer(AsyncJsonWebsocketConsumer):
@@ -118,13 +107,10 @@ class SecondFactorRefusedConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         # Accept first, so the client sees the code instead of a bare HTTP 403 handshake refusal.
         await self.accept()
-        await self.send_json(
-            {
-                "type": "error",
-                "code": "mfa_required",
-                "message": str(_("Your role requires two-factor authentication. Set it up first.")),
-            }
-        )
+        from apps.accounts.errors import SecondFactorRequired
+        from apps.core.responses import error_frame
+
+        await self.send_json(error_frame(SecondFactorRequired()))
         await self.close(code=4403)
 
 

@@ -86,3 +86,26 @@ def domain_error_response(
 def error_frame(error: DomainError) -> dict[str, str]:
     """The WebSocket frame for `error`: `{"type": "error", "code": ..., "message": ...}`."""
     return {"type": "error", **error.as_dict()}
+
+
+def send_first_to(
+    request: HttpRequest, url: str, error: DomainError, *, refuse_writes: bool = False
+) -> HttpResponse:
+    """Answer a request that must wait until the person has been to `url` (accepting the terms,
+    setting up 2FA): a page load is redirected there with `?next=` back; htmx and JSON requests
+    get `error` as JSON (htmx also `HX-Redirect`, so the browser goes there). With
+    `refuse_writes`, any other method is refused with `error` too instead of redirected."""
+    from urllib.parse import urlencode
+
+    from django.http import HttpResponseRedirect
+
+    is_htmx = request.headers.get("HX-Request") == "true"
+    as_json = is_htmx or wants_json(request)
+    if as_json or (refuse_writes and request.method not in ("GET", "HEAD")):
+        response = domain_error_response(request, error, as_json=as_json or None)
+        if is_htmx:
+            response["HX-Redirect"] = url
+        return response
+    if request.method in ("GET", "HEAD"):
+        url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+    return HttpResponseRedirect(url)

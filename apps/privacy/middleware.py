@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 
-from apps.core.responses import domain_error_response, wants_json
+from apps.core.responses import send_first_to
 from apps.privacy.consent import needs_acceptance
 from apps.privacy.errors import ConsentRequired
 
@@ -50,12 +48,4 @@ class ConsentRequiredMiddleware:
 
     @staticmethod
     def refuse(request: HttpRequest) -> HttpResponse:
-        consent_url = reverse("privacy:consent")
-        if getattr(request, "htmx", False) or wants_json(request):
-            response = domain_error_response(request, ConsentRequired(), as_json=True)
-            if getattr(request, "htmx", False):
-                response["HX-Redirect"] = consent_url  # htmx loads the consent page instead
-            return response
-        if request.method == "GET":
-            consent_url += "?" + urlencode({"next": request.get_full_path()})
-        return redirect(consent_url)
+        return send_first_to(request, reverse("privacy:consent"), ConsentRequired())
