@@ -295,6 +295,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = SITE_NAME
+# Accept the code of the period before and after the current one (RFC 6238 section 5.2): a
+# phone a few seconds off, or a code typed as its 30 s run out, still works. A code is still
+# good only once (allauth remembers used codes in the cache).
+MFA_TOTP_TOLERANCE = env.int("MFA_TOTP_TOLERANCE", default=1)
 # Passkeys can sign in on their own (no password), and count as a second factor.
 MFA_PASSKEY_LOGIN_ENABLED = True
 # Passkeys need HTTPS, or http://localhost (not 127.0.0.1: an IP address cannot be a WebAuthn

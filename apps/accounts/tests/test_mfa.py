@@ -220,6 +220,23 @@ def test_a_code_is_accepted_only_once() -> None:
     assert second.session.get(SESSION_KEY) is None
 
 
+@pytest.mark.parametrize(("periods", "accepted"), [(-1, True), (1, True), (-3, False), (3, False)])
+def test_a_code_one_period_either_side_is_accepted_for_clock_drift(
+    periods: int, accepted: bool
+) -> None:
+    """MFA_TOTP_TOLERANCE=1: a code typed as its 30 s run out, or from a phone a few seconds
+    off, still signs in; one three periods away (90 s) does not."""
+    user = make_user(Role.INSTRUCTOR, mfa=False, email="teacher@example.test")
+    secret = give_totp(user)
+    client = Client()
+    _login(client, "teacher@example.test")
+
+    response = _code(client, totp_code(secret, periods))
+
+    assert (response.status_code == 302) is accepted
+    assert (client.session.get(SESSION_KEY) == str(user.pk)) is accepted
+
+
 def test_repeated_wrong_codes_lock_the_second_step_even_for_the_right_code(settings: Any) -> None:
     from allauth.core.internal import ratelimit
 
