@@ -7,6 +7,6 @@ class CoursesConfig(AppConfig):
     verbose_name = "Courses"
 
     def ready(self) -> None:
-        from apps.courses.services.catalog import connect_catalog_signals
+        from apps.courses.page_cache import connect_signals
 
-        connect_catalog_signals()
+        connect_signals()

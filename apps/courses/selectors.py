@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.accounts.models import User
@@ -18,21 +16,6 @@ SORTS: dict[str, tuple[str, ...]] = {
     "title": ("title", "id"),
     "popular": ("-active_enrollment_count", "-id"),
 }
-
-
-# Cached course pages are keyed by this version; services.catalog_changed() replaces it whenever
-# courses, lessons, categories, tags or enrollments change, so no stale page is ever served.
-CATALOG_VERSION_KEY = "courses:catalog-version"
-
-
-def catalog_version() -> str:
-    """The current version of the course data, for cache keys (one cache read)."""
-    version: str | None = cache.get(CATALOG_VERSION_KEY)
-    if version is None:
-        # A random token, not a counter: a version lost to eviction never comes back.
-        cache.add(CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(CATALOG_VERSION_KEY) or "none"
-    return version
 
 
 @dataclass(frozen=True)

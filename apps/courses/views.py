@@ -20,7 +20,7 @@ from apps.core.tokens import is_token
 from apps.courses import media, policies, selectors, services
 from apps.courses.forms import CatalogFilterForm
 from apps.courses.models import Category, CourseInvitation, Enrollment, Tag
-from apps.courses.page_cache import AnonymousPageCache
+from apps.courses.page_cache import CATALOG, POPULARITY, AnonymousPageCache, course_scope
 
 PAGE_SIZE = 12
 
@@ -37,8 +37,11 @@ def _catalog(
     request: HtmxRequest, *, category: Category | None = None, tag: Tag | None = None
 ) -> HttpResponse:
     results_only = bool(request.htmx and request.htmx.target == "catalog-results")
+    popular = request.GET.get("sort") == "popular"
     cached = AnonymousPageCache(
-        request, "courses/_catalog_results.html" if results_only else "courses/catalog.html"
+        request,
+        "courses/_catalog_results.html" if results_only else "courses/catalog.html",
+        scopes=(CATALOG, POPULARITY) if popular else (CATALOG,),
     )
     if cached.hit is not None:
         return cached.hit
@@ -93,7 +96,9 @@ def tag(request: HtmxRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    cached = AnonymousPageCache(request, "courses/course_detail.html")
+    cached = AnonymousPageCache(
+        request, "courses/course_detail.html", scopes=(CATALOG, course_scope(slug))
+    )
     if cached.hit is not None:
         return cached.hit
     course, enrollment = policies.get_course_for_view(user=request.user, slug=slug)
@@ -146,7 +151,9 @@ def drop(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def lesson_detail(request: HttpRequest, slug: str, lesson_slug: str) -> HttpResponse:
-    cached = AnonymousPageCache(request, "courses/lesson_detail.html")
+    cached = AnonymousPageCache(
+        request, "courses/lesson_detail.html", scopes=(CATALOG, course_scope(slug))
+    )
     if cached.hit is not None:
         return cached.hit
     course, lesson, enrollment = policies.get_lesson_for_view(

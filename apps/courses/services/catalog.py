@@ -1,26 +1,22 @@
-"""Courses and their catalog facts (status, instructors, category, tags), and the catalog
-version that retires cached pages when any of it changes."""
+"""Courses and their catalog facts (status, instructors, category, tags)."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable
 from enum import Enum
 from typing import Any, Final
 
-from django.core.cache import cache
 from django.core.files.base import File
-from django.db import connection, transaction
-from django.db.models import signals
+from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.activity.services import record as record_activity
 from apps.core.errors import NotAllowed
 from apps.core.slugs import unique_slug
-from apps.courses import policies, selectors
-from apps.courses.models import CaptionTrack, Category, Course, Enrollment, Lesson, Tag
+from apps.courses import page_cache, policies
+from apps.courses.models import Category, Course, Tag
 
 logger = logging.getLogger(__name__)
 
@@ -32,44 +28,6 @@ class Unchanged(Enum):
 
 
 UNCHANGED: Final = Unchanged.UNCHANGED
-
-
-def _new_catalog_version() -> None:
-    cache.set(selectors.CATALOG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-
-
-def catalog_changed() -> None:
-    """Course data changed: pages cached under the current catalog version must not be served.
-
-    The version changes at once (a later read in this transaction, e.g. in a test, sees the
-    change) and again after the commit: another request may have cached a page from the data
-    as it was before the commit in between. Model signals (models.py) call this on every save
-    and delete; services call it themselves after `QuerySet.update()`, which sends no signal.
-    """
-    _new_catalog_version()
-    if connection.in_atomic_block and not any(
-        entry[1] is _new_catalog_version for entry in connection.run_on_commit
-    ):
-        transaction.on_commit(_new_catalog_version)
-
-
-def _catalog_changed(**kwargs: Any) -> None:
-    if kwargs.get("raw") or str(kwargs.get("action", "post")).startswith("pre_"):
-        return  # loaddata, or the "pre_" half of an m2m change
-    catalog_changed()
-
-
-def connect_catalog_signals() -> None:
-    """Every save or delete of what the catalog, course and lesson pages show (courses, their
-    tags and instructors, lessons, captions, categories, tags, enrollments) retires the cached
-    pages. Called once, from `CoursesConfig.ready()`."""
-    for model in (Category, Tag, Course, Lesson, CaptionTrack, Enrollment):
-        signals.post_save.connect(_catalog_changed, sender=model, dispatch_uid=f"cat-s-{model}")
-        signals.post_delete.connect(_catalog_changed, sender=model, dispatch_uid=f"cat-d-{model}")
-    for through in (Course.tags.through, Course.instructors.through):
-        signals.m2m_changed.connect(
-            _catalog_changed, sender=through, dispatch_uid=f"cat-m-{through}"
-        )
 
 
 # --- Courses --------------------------------------------------------------------------------
@@ -200,7 +158,7 @@ def add_instructor(*, actor: User, course: Course, instructor: User) -> None:
 @transaction.atomic
 def set_category(*, courses: Iterable[Course], category: Category | None) -> int:
     ids = [c.pk for c in courses]
-    catalog_changed()
+    page_cache.changed(page_cache.CATALOG)  # QuerySet.update() sends no signal
     return Course.objects.filter(pk__in=ids).update(category=category, updated_at=timezone.now())
 
 

@@ -8,22 +8,24 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.courses import page_cache
 from apps.courses.models import Course, Enrollment, Lesson, LessonProgress
-from apps.courses.services.catalog import catalog_changed
 
 
 def refresh_lesson_count(course: Course) -> None:
     count = Lesson.objects.filter(course=course, is_published=True).count()
     Course.objects.filter(pk=course.pk).update(lesson_count=count)
     course.lesson_count = count
-    catalog_changed()
+    page_cache.changed(page_cache.CATALOG)  # catalog cards show it; update() sends no signal
 
 
 def refresh_enrollment_count(course: Course) -> None:
     count = Enrollment.objects.filter(course=course, status=Enrollment.Status.ACTIVE).count()
     Course.objects.filter(pk=course.pk).update(active_enrollment_count=count)
     course.active_enrollment_count = count
-    catalog_changed()
+    # The course page shows the count and the popular sort orders by it; the rest of the
+    # catalog does not change.
+    page_cache.changed(page_cache.POPULARITY, page_cache.course_scope(course.slug))
 
 
 def recount_completion(course: Course) -> None:

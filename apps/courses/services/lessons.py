@@ -12,9 +12,9 @@ from apps.accounts.models import User
 from apps.core.errors import NotAllowed
 from apps.core.slugs import unique_slug
 from apps.core.tasks import enqueue_on_commit
-from apps.courses import policies, tasks
+from apps.courses import page_cache, policies, tasks
 from apps.courses.models import Course, Lesson
-from apps.courses.services.catalog import UNCHANGED, Unchanged, catalog_changed
+from apps.courses.services.catalog import UNCHANGED, Unchanged
 from apps.courses.services.counters import recount_completion, refresh_lesson_count
 
 
@@ -115,7 +115,7 @@ def _renumber(course: Course) -> None:
     ):
         if lesson.position != index:
             Lesson.objects.filter(pk=lesson.pk).update(position=index)
-    catalog_changed()
+    page_cache.changed(page_cache.course_scope(course.slug))  # update() sends no signal
 
 
 @transaction.atomic
@@ -136,5 +136,5 @@ def move_lesson(*, actor: User, lesson: Lesson, direction: str) -> Lesson:
             Lesson.objects.filter(pk=item.pk).update(position=position)
             item.position = position
     lesson.position = next(item.position for item in ordered if item.pk == lesson.pk)
-    catalog_changed()
+    page_cache.changed(page_cache.course_scope(course.slug))  # update() sends no signal
     return lesson

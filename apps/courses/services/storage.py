@@ -10,8 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from apps.core.private_media import private_storage
-from apps.courses import media
-from apps.courses.services.catalog import catalog_changed
+from apps.courses import media, page_cache
 
 logger = logging.getLogger(__name__)
 
@@ -47,5 +46,5 @@ def move_to_private_storage(*, caption_model: Any, lesson_model: Any) -> int:
             moved += 1
     if moved:
         # Cached lesson pages hold the old addresses; `update()` sends no signal.
-        catalog_changed()
+        page_cache.changed(page_cache.CATALOG)  # every course and lesson page
     return moved

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.tests.factories import make_user
 from apps.core.tests.callbacks import feature_callbacks
-from apps.courses import selectors, services
+from apps.courses import page_cache, services
 from apps.courses.models import Course
 from apps.courses.page_cache import AnonymousPageCache
 from apps.courses.tests.factories import (
@@ -138,23 +138,153 @@ def test_the_htmx_results_are_cached_apart_from_the_whole_page():
 
 
 def test_the_version_changes_again_after_the_commit(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        course = CourseFactory.create()
+    course = CourseFactory.create()
+    with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
             course.title = "Renamed"
             course.save()
-            during = selectors.catalog_version()
-    # A page another request rendered from pre-commit data carries `during`: retired now.
-    assert (
-        len(feature_callbacks(callbacks)) == 1
-    )  # one per transaction, however many changes it holds
-    assert selectors.catalog_version() != during
+            during = _versions(CATALOG_SCOPE)
+            course.summary = "Changed twice in one transaction"
+            course.save()
+            again = _versions(CATALOG_SCOPE)
+        assert again != during  # at once, each time (a later read here sees the change)
+    # A page another request rendered from pre-commit data carries `again`: retired now.
+    after = _versions(CATALOG_SCOPE)
+    assert after != again
+
+
+def test_a_transaction_of_many_changes_replaces_the_versions_once_after_it_commits(
+    django_capture_on_commit_callbacks,
+):
+    courses = CourseFactory.create_batch(3)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        for course in courses:
+            course.title += " renamed"
+            course.save()
+    ours = [c for c in feature_callbacks(callbacks) if c is page_cache._flush_after_commit]
+    assert ours  # the flush is queued on commit, not run inside the transaction
+    before = _versions(CATALOG_SCOPE)
+    ours[0]()
+    first = _versions(CATALOG_SCOPE)
+    for callback in ours[1:]:
+        callback()
+    assert first != before  # the first callback replaces every pending version ...
+    assert _versions(CATALOG_SCOPE) == first  # ... and the others find nothing left to do
+
+
+# --- What each kind of change retires, and what it leaves alone ---------------------------------
+
+CATALOG_SCOPE = (page_cache.CATALOG,)
+
+
+def _versions(scopes: tuple[str, ...]) -> dict[str, str]:
+    return page_cache.versions(scopes)[0]
+
+
+def _retired(change: Any, *, watched: dict[str, str]) -> set[str]:
+    """The names of the `watched` scopes whose version `change()` replaced."""
+    before = _versions(tuple(watched.values()))
+    change()
+    after = _versions(tuple(watched.values()))
+    return {name for name, scope in watched.items() if before[scope] != after[scope]}
+
+
+@pytest.fixture
+def two_courses() -> dict[str, Any]:
+    course = CourseFactory.create(slug="one")
+    other = CourseFactory.create(slug="two")
+    lesson = LessonFactory.create(course=course, is_published=False)
+    watched = {
+        "catalog": page_cache.CATALOG,
+        "popularity": page_cache.POPULARITY,
+        "this course": page_cache.course_scope("one"),
+        "other course": page_cache.course_scope("two"),
+    }
+    return {"course": course, "other": other, "lesson": lesson, "watched": watched}
+
+
+def test_a_course_edit_retires_the_catalog_and_so_every_course_page(two_courses):
+    course = two_courses["course"]
+
+    retired = _retired(
+        lambda: services.update_course(actor=instructor_of(course), course=course, title="New"),
+        watched=two_courses["watched"],
+    )
+
+    # Every page depends on the catalog scope, so the course's own pages go with it.
+    assert retired == {"catalog"}
+
+
+def test_publishing_a_lesson_retires_the_catalog_it_counts_in_and_its_course(two_courses):
+    course, lesson = two_courses["course"], two_courses["lesson"]
+
+    retired = _retired(
+        lambda: services.update_lesson(
+            actor=instructor_of(course), lesson=lesson, is_published=True
+        ),
+        watched=two_courses["watched"],
+    )
+
+    assert retired == {"catalog", "this course"}  # catalog cards show the lesson count
+
+
+def test_reordering_lessons_retires_only_that_course(two_courses):
+    course = two_courses["course"]
+    LessonFactory.create(course=course)
+
+    retired = _retired(
+        lambda: services.move_lesson(
+            actor=instructor_of(course), lesson=two_courses["lesson"], direction="down"
+        ),
+        watched=two_courses["watched"],
+    )
+
+    assert retired == {"this course"}
+
+
+def test_an_enrollment_retires_its_course_and_the_popular_sort_not_the_catalog(two_courses):
+    course = two_courses["course"]
+    student = make_user()
+
+    retired = _retired(
+        lambda: services.enroll_student(course=course, student=student),
+        watched=two_courses["watched"],
+    )
+
+    assert retired == {"popularity", "this course"}
+
+
+def test_completing_a_lesson_retires_nothing(two_courses):
+    course = two_courses["course"]
+    lesson = LessonFactory.create(course=course, is_published=True)
+    enrollment = services.enroll_student(course=course, student=make_user())
+
+    retired = _retired(
+        lambda: services.mark_lesson_complete(enrollment=enrollment, lesson=lesson),
+        watched=two_courses["watched"],
+    )
+
+    assert retired == set()
+
+
+def test_a_cached_catalog_survives_a_lesson_completion_and_an_enrollment():
+    """From outside: the second visit after each change still runs no query at all."""
+    course = CourseFactory.create()
+    lesson = LessonFactory.create(course=course, is_published=True)
+    client = Client()
+    _get(client, CATALOG)
+    enrollment = services.enroll_student(course=course, student=make_user())
+    services.mark_lesson_complete(enrollment=enrollment, lesson=lesson)
+
+    _html, queries = _get(client, CATALOG)
+
+    assert queries == 0
 
 
 def test_a_block_holding_a_per_request_value_is_not_stored(rf):
     request = rf.get(CATALOG)
     request.user = type("Anonymous", (), {"is_authenticated": False})()
-    page = AnonymousPageCache(request, "courses/catalog.html")
+    page = AnonymousPageCache(request, "courses/catalog.html", scopes=CATALOG_SCOPE)
     page._store({"content": '<input name="csrfmiddlewaretoken" value="x">'}, _ok())
     assert cache.get(page.key) is None
     page._store({"content": "<p>fine</p>"}, _ok())
