@@ -90,9 +90,10 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument(
         "--db-pool",
-        action="store_true",
-        help="use psycopg's connection pool (Django OPTIONS['pool'], needs psycopg[pool]) "
-        "through bench/settings_bench.py",
+        choices=["on", "off"],
+        default="on",
+        help="DATABASE_POOL for the server: psycopg's connection pool, the project default "
+        "with PostgreSQL (on), or a new connection per request (off, the figures before it)",
     )
     p.add_argument(
         "--page-cache",
@@ -129,6 +130,7 @@ def configure_environment(
         "READ_DOT_ENV_FILE": "false",
         "DATABASE_URL": f"{args.pg.rstrip('/')}/{args.db}",
         "DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
+        "DATABASE_POOL": "true" if args.db_pool == "on" else "false",
         "SECRET_KEY": "bench-" + "k" * 60,
         "ALLOWED_HOSTS": f"{HOST},localhost",
         "EMAIL_URL": "smtp://127.0.0.1:25",  # never used: the measured pages send no mail
@@ -142,11 +144,10 @@ def configure_environment(
         "CACHE_KEY_PREFIX": f"bench{os.getpid()}",
         "DJANGO_SETTINGS_MODULE": f"config.settings.{args.settings}",
     }
-    if args.db_pool or args.page_cache == "off":
+    if args.page_cache == "off":
         env["BENCH_BASE_SETTINGS"] = env["DJANGO_SETTINGS_MODULE"]
         env["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
-        env["BENCH_DB_POOL"] = "1" if args.db_pool else "0"
-        env["BENCH_NO_CACHE"] = "1" if args.page_cache == "off" else "0"
+        env["BENCH_NO_CACHE"] = "1"
     os.environ.update(env)
     return env
 
@@ -1264,20 +1265,14 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="onlineteacher-bench-"))
     redis_url = args.redis if redis_answers(args.redis) else ""
     env = configure_environment(args, str(workdir / "static"), redis_url)
-    if args.db_pool:
-        try:
-            import psycopg_pool  # noqa: F401
-        except ImportError:
-            raise SystemExit(
-                "--db-pool needs psycopg_pool: .venv/bin/uv pip install 'psycopg[pool]'"
-            ) from None
     cache_text = "Redis " + redis_url if redis_url else "local memory (Redis not answering)"
     if args.page_cache == "off":
         cache_text = "dummy (--page-cache off: nothing cached)"
     print(
         f"settings: {env.get('BENCH_BASE_SETTINGS', env['DJANGO_SETTINGS_MODULE'])} (DEBUG off)"
-        f"{' + connection pool' if args.db_pool else ''}, "
-        f"database {args.db}, DATABASE_CONN_MAX_AGE={args.conn_max_age}, cache: {cache_text}"
+        f", database {args.db}, DATABASE_POOL={args.db_pool}"
+        f"{'' if args.db_pool == 'on' else f', DATABASE_CONN_MAX_AGE={args.conn_max_age}'}"
+        f", cache: {cache_text}"
     )
 
     import django

@@ -1,8 +1,5 @@
 """Bench only: the chosen settings module (BENCH_BASE_SETTINGS) with optional changes.
 
-- BENCH_DB_POOL=1 (`bench/pages.py --db-pool`): psycopg's connection pool (Django 5.1+
-  `OPTIONS["pool"]`, needs `psycopg[pool]`). Under ASGI every request runs in its own thread,
-  so this, not CONN_MAX_AGE, is how connections are reused.
 - BENCH_NO_CACHE=1 (`bench/pages.py --page-cache off`): a dummy cache, so every page is
   rendered from the database as it was before the page cache (apps/courses/page_cache.py).
 """
@@ -12,11 +9,6 @@ import os
 
 _base = importlib.import_module(os.environ.get("BENCH_BASE_SETTINGS", "config.settings.production"))
 globals().update({name: value for name, value in vars(_base).items() if name.isupper()})
-
-if os.environ.get("BENCH_DB_POOL") == "1":
-    DATABASES = {alias: dict(conf) for alias, conf in _base.DATABASES.items()}
-    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "pool": True}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if os.environ.get("BENCH_NO_CACHE") == "1":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

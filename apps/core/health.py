@@ -6,6 +6,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -22,6 +23,28 @@ def check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
+
+
+def database_pooled() -> bool:
+    """True with PostgreSQL and DATABASE_POOL on (the default there)."""
+    return bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
+
+
+def check_database_pool(pool: Any = None) -> None:
+    """With PostgreSQL's connection pool (DATABASE_POOL), fail when it is closed or exhausted:
+    every connection lent out and requests queueing for one."""
+    pool = pool if pool is not None else getattr(connection, "pool", None)
+    if pool is None:
+        return
+    if pool.closed:
+        raise RuntimeError("the database connection pool is closed")
+    stats = pool.get_stats()
+    if (
+        stats.get("requests_waiting", 0) > 0
+        and stats.get("pool_available", 0) == 0
+        and stats.get("pool_size", 0) >= pool.max_size
+    ):
+        raise RuntimeError(f"the database connection pool is exhausted: {stats}")
 
 
 def check_cache() -> None:
@@ -77,6 +100,8 @@ def readiness_checks() -> dict[str, Callable[[], None]]:
         "cache": check_cache,
         "channel_layer": check_channel_layer,
     }
+    if database_pooled():
+        checks["database_pool"] = check_database_pool
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         checks["broker"] = check_broker
     return checks

@@ -22,10 +22,14 @@ while they are all still current. The versions are read before any data, so a pa
 from data older than a change carries a version that is already retired. The timeout only
 bounds what the versions do not follow (an instructor renaming themselves in their profile).
 
-Signed-in users are never served from or stored in this cache. A block holding a per-request
-value (CSRF token or CSP nonce) is never stored either.
+A page whose blocks are the same for everyone (the catalog: nothing in it depends on who looks)
+is shared with signed-in people too (`everyone=True`): their own parts (navigation, notifications,
+messages) are in the layout, rendered per request around the cached blocks. Pages whose blocks
+hold a person's own state (the course and lesson pages: enrollment, progress, edit links) are
+cached for anonymous visitors only; signed-in people get them rendered. A block holding a
+per-request value (CSRF token or CSP nonce) is never stored.
 
-    page = AnonymousPageCache(
+    page = SharedPageCache(
         request, "courses/course_detail.html", scopes=(CATALOG, course_scope(slug))
     )
     if page.hit is not None:
@@ -212,16 +216,21 @@ def _wrapper(template_name: str, blocks: tuple[str, ...], store: bool) -> Backen
     return engines["django"].from_string("".join(parts))  # type: ignore[return-value]
 
 
-class AnonymousPageCache:
+class SharedPageCache:
     def __init__(
-        self, request: HttpRequest, template_name: str, *, scopes: tuple[str, ...]
+        self,
+        request: HttpRequest,
+        template_name: str,
+        *,
+        scopes: tuple[str, ...],
+        everyone: bool = False,
     ) -> None:
         self.request = request
         self.template_name = template_name
         self.key: str | None = None
         self.versions: dict[str, str] = {}
         self.hit: HttpResponse | None = None
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and not everyone:
             return
         query = sorted((k, v) for k, values in request.GET.lists() for v in values)
         parts = [

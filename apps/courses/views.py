@@ -20,7 +20,7 @@ from apps.core.tokens import is_token
 from apps.courses import media, policies, selectors, services
 from apps.courses.forms import CatalogFilterForm
 from apps.courses.models import Category, CourseInvitation, Enrollment, Tag
-from apps.courses.page_cache import CATALOG, POPULARITY, AnonymousPageCache, course_scope
+from apps.courses.page_cache import CATALOG, POPULARITY, SharedPageCache, course_scope
 
 PAGE_SIZE = 12
 
@@ -38,10 +38,11 @@ def _catalog(
 ) -> HttpResponse:
     results_only = bool(request.htmx and request.htmx.target == "catalog-results")
     popular = request.GET.get("sort") == "popular"
-    cached = AnonymousPageCache(
+    cached = SharedPageCache(
         request,
         "courses/_catalog_results.html" if results_only else "courses/catalog.html",
         scopes=(CATALOG, POPULARITY) if popular else (CATALOG,),
+        everyone=True,  # nothing in the catalog's blocks depends on who is looking
     )
     if cached.hit is not None:
         return cached.hit
@@ -96,7 +97,7 @@ def tag(request: HtmxRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    cached = AnonymousPageCache(
+    cached = SharedPageCache(
         request, "courses/course_detail.html", scopes=(CATALOG, course_scope(slug))
     )
     if cached.hit is not None:
@@ -151,7 +152,7 @@ def drop(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def lesson_detail(request: HttpRequest, slug: str, lesson_slug: str) -> HttpResponse:
-    cached = AnonymousPageCache(
+    cached = SharedPageCache(
         request, "courses/lesson_detail.html", scopes=(CATALOG, course_scope(slug))
     )
     if cached.hit is not None:

@@ -116,6 +116,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif env.bool("DATABASE_POOL", default=True):
+    # psycopg's connection pool (one per process): a request borrows a connection that is
+    # already open instead of connecting (TLS, authentication, a PostgreSQL backend start) each
+    # time, and gives it back when it ends. Under ASGI every request runs in a thread of its
+    # own, so the pool, not CONN_MAX_AGE (a connection per thread), is the right kind of reuse.
+    # Django requires CONN_MAX_AGE=0 with a pool. /readyz fails when the pool is exhausted.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a pooled connection is checked on loan
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

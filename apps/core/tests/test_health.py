@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from apps.core.health import check_database_pool, database_pooled
 from apps.core.tests.isolated import run_json
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -19,6 +20,8 @@ CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
 def expected_checks() -> set[str]:
     checks = {"database", "cache", "channel_layer"}
+    if database_pooled():
+        checks.add("database_pool")
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         checks.add("broker")
     return checks
@@ -173,4 +176,41 @@ def test_readyz_against_real_redis(settings) -> None:
         "cache": "ok",
         "channel_layer": "ok",
         "broker": "ok",
+        **({"database_pool": "ok"} if database_pooled() else {}),
     }
+
+
+@pytest.mark.skipif(not database_pooled(), reason="needs PostgreSQL with DATABASE_POOL")
+@pytest.mark.django_db
+def test_the_pool_check_fails_when_every_connection_is_lent_and_requests_wait() -> None:
+    """A real psycopg pool of one connection: lent out, a second borrower queues, and the
+    check says so; once it is given back the check passes again."""
+    import threading
+
+    from django.db import connection
+    from psycopg_pool import ConnectionPool
+
+    pool = ConnectionPool(
+        conninfo="",
+        kwargs=connection.get_connection_params(),
+        min_size=1,
+        max_size=1,
+        open=True,
+    )
+    try:
+        check_database_pool(pool)  # idle: fine
+        held = pool.getconn()
+        waiter = threading.Thread(target=lambda: pool.putconn(pool.getconn(timeout=10)))
+        waiter.start()
+        deadline = time.monotonic() + 5
+        while pool.get_stats().get("requests_waiting", 0) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with pytest.raises(RuntimeError, match="exhausted"):
+            check_database_pool(pool)
+        pool.putconn(held)
+        waiter.join(timeout=10)
+        check_database_pool(pool)
+    finally:
+        pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        check_database_pool(pool)

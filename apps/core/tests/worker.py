@@ -400,8 +400,10 @@ def purge_broker() -> None:
 
 def wait_for_their_database_sessions_to_end(*, timeout: float = 5.0) -> None:
     """After a SIGKILL PostgreSQL ends the dead process's session a moment later; until then
-    the test database cannot be flushed or dropped. Polls until only this process's sessions
-    are left (or the deadline passes: a server the test still runs may hold one)."""
+    its transaction holds locks and the test database cannot be flushed. Polls until no other
+    session is busy or in a transaction (idle ones, such as the connections psycopg's pool
+    keeps open in this process, block nothing), or the deadline passes: a server the test
+    still runs may hold one."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -412,6 +414,7 @@ def wait_for_their_database_sessions_to_end(*, timeout: float = 5.0) -> None:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND coalesce(state, '') <> 'idle'"
             )
             (others,) = cursor.fetchone()
             if others == 0:

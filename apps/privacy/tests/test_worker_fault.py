@@ -103,6 +103,9 @@ def _other_sessions() -> int:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            # idle sessions (psycopg's pool keeps some open in each process) hold no
+            # transaction; the dead worker's is in one until PostgreSQL ends it
+            " AND coalesce(state, '') <> 'idle'"
         )
         (others,) = cursor.fetchone()
     return int(others)
